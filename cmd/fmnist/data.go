@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"fmnist/dataset"
+	"fmnist/tensor"
+)
+
+func init() {
+	register(command{name: "data", order: 20, run: cmdData,
+		summary: "find and check the dataset; print its splits, class counts and pixel statistics"})
+}
+
+func cmdData(args []string) error { return dataMain(args, os.Stdout, os.Stderr) }
+
+// dataSplit is one split as --json prints it.
+type dataSplit struct {
+	Name        string               `json:"name"`
+	Images      []int                `json:"images"` // numpy shape, uint8
+	Labels      []int                `json:"labels"` // numpy shape, uint8
+	DType       string               `json:"dtype"`
+	ClassCounts [dataset.Classes]int `json:"class_counts"`
+}
+
+// dataInfo is what `fmnist data` reports.
+type dataInfo struct {
+	Source    string                  `json:"source"` // dir, env, cache, debian or download
+	Where     string                  `json:"where"`
+	Dir       string                  `json:"dir"`
+	Verified  bool                    `json:"verified"`
+	Seed      uint64                  `json:"seed"`
+	Classes   [dataset.Classes]string `json:"classes"`
+	Splits    []dataSplit             `json:"splits"` // train, val, test
+	TrainMean float64                 `json:"train_mean"`
+	TrainStd  float64                 `json:"train_std"`
+}
+
+func dataMain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("data", "data [flags]",
+		"Finds the Fashion-MNIST files (--data, $FMNIST_DATA, the cache folder, Debian's package, or a\n"+
+			"download into the cache), checks them, splits the training set into train and validation, and\n"+
+			"prints the shapes, the class counts and the train split's pixel mean and std.")
+	fs.SetOutput(stderr)
+	dir := fs.String("data", "", "folder holding the four IDX files (.gz or raw)")
+	seed := fs.Uint64("seed", 1, "seed of the train/validation split")
+	nVal := fs.Int("val", 10000, "validation items taken from the 60,000 training items")
+	noVerify := fs.Bool("no-verify", false, "skip the checksums, for your own variant of the files")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *nVal < 0 {
+		return usageErrorf("--val %d: want 0 or more", *nVal)
+	}
+	f, err := dataset.Load(dataset.Options{Dir: *dir, NoVerify: *noVerify, Log: stderr})
+	if err != nil {
+		return err
+	}
+	if *nVal > f.Train.Len() {
+		return usageErrorf("--val %d: the training set has %d items", *nVal, f.Train.Len())
+	}
+	train, val, err := dataset.Split(f.Train, *nVal, *seed)
+	if err != nil {
+		return err
+	}
+	info := dataInfo{Source: f.Kind.String(), Where: f.Source, Dir: f.Dir, Verified: f.Verified,
+		Seed: *seed, Classes: dataset.ClassNames}
+	for _, s := range []struct {
+		name string
+		set  *dataset.Set
+	}{{"train", train}, {"val", val}, {"test", f.Test}} {
+		info.Splits = append(info.Splits, dataSplit{Name: s.name, Images: s.set.ImageShape(),
+			Labels: s.set.LabelShape(), DType: "uint8", ClassCounts: s.set.ClassCounts()})
+	}
+	info.TrainMean, info.TrainStd = dataset.Stats(train)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	printData(stdout, &info)
+	return nil
+}
+
+func printData(w io.Writer, d *dataInfo) {
+	verified := "yes, SHA-256 of the decompressed files"
+	if d.Source == dataset.FromDownload.String() {
+		verified += " and MD5 of the downloads"
+	}
+	if !d.Verified {
+		verified = "no (--no-verify)"
+	}
+	fmt.Fprintf(w, "source    %s: %s\n", d.Source, d.Where)
+	fmt.Fprintf(w, "verified  %s\n", verified)
+	fmt.Fprintf(w, "split     seed %d, stratified by class\n\n", d.Seed)
+	for _, s := range d.Splits {
+		fmt.Fprintf(w, "%s images %s %s\n", s.Name, tensor.ShapeString(s.Images), s.DType)
+		fmt.Fprintf(w, "%s labels %s %s\n", s.Name, tensor.ShapeString(s.Labels), s.DType)
+	}
+	fmt.Fprintf(w, "\n%-16s", "class")
+	for _, s := range d.Splits {
+		fmt.Fprintf(w, " %6s", s.Name)
+	}
+	fmt.Fprintln(w)
+	for c, name := range d.Classes {
+		fmt.Fprintf(w, "%d %-14s", c, name)
+		for _, s := range d.Splits {
+			fmt.Fprintf(w, " %6d", s.ClassCounts[c])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\ntrain pixels (/255)  mean %.4f  std %.4f\n", d.TrainMean, d.TrainStd)
+}
