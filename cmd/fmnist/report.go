@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"fmnist/dataset"
+	"fmnist/report"
+)
+
+func init() {
+	register(command{name: "report", order: 60, run: cmdReport,
+		summary: "turn a run folder into plots and one self-contained HTML page"})
+}
+
+func cmdReport(args []string) error {
+	fs := newFlags("report", "report [flags] RUNDIR",
+		"Reads config.json, metrics.csv, results.json and predictions.csv from a run folder and writes into it\n"+
+			"plots/<model>_curves.png|svg, plots/<model>_confusion.png|svg, plots/<model>_errors.png (the most\n"+
+			"confident mistakes, drawn from the test images), per_class.csv and report.html, a single page with\n"+
+			"every image embedded. Rebuilding gives the same files.")
+	data := fs.String("data", "", "folder holding the four IDX .gz files, for the test images (default: as run finds them)")
+	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
+	noImages := fs.Bool("no-images", false, "do not load the test images: no grids of mistakes")
+	mistakes := fs.Int("mistakes", report.DefaultMistakes, "how many mistakes each grid shows")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("want one run folder, got %d arguments", fs.NArg())
+	}
+	if *mistakes < 1 {
+		return usageErrorf("--mistakes %d: want at least 1", *mistakes)
+	}
+	dir := fs.Arg(0)
+	// Check the folder before loading 60,000 images for nothing.
+	if _, err := report.Load(dir); err != nil {
+		return err
+	}
+	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:]}
+	if !*noImages {
+		f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})
+		if err != nil {
+			return fmt.Errorf("test images: %w (or use --no-images)", err)
+		}
+		opt.Images, opt.Labels = f.Test.Images, f.Test.Labels
+	}
+	files, err := report.Build(dir, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %d files\n", len(files))
+	fmt.Println(filepath.Join(dir, report.HTMLFile))
+	return nil
+}

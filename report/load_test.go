@@ -1,0 +1,240 @@
+package report_test
+
+import (
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fmnist/report"
+	"fmnist/report/reporttest"
+)
+
+const metricsHead = "model,epoch,train_loss,train_acc,val_loss,val_acc,lr,img_per_s,seconds\n"
+const predsHead = "model,index,label,pred,prob\n"
+
+func TestLoad(t *testing.T) {
+	dir, want := newRun(t, reporttest.Spec{Epochs: 3, Images: 40, Seed: 4})
+	r, err := report.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.Models, ","); got != "mlp,cnn,cnn_mlp" {
+		t.Errorf("Models %s, want mlp,cnn,cnn_mlp", got)
+	}
+	if len(r.Missing) != 0 {
+		t.Errorf("Missing %v", r.Missing)
+	}
+	if !strings.Contains(r.Config, "\n  \"seed\": 1,\n  \"val\": 5000,") {
+		t.Errorf("config not indented in file order:\n%s", r.Config)
+	}
+	for _, m := range r.Models {
+		if got, w := r.Results[m], want.Results[m]; got != w {
+			t.Errorf("%s: result %+v, want %+v", m, got, w)
+		}
+		if len(r.Predictions[m]) != 40 {
+			t.Fatalf("%s: %d predictions, want 40", m, len(r.Predictions[m]))
+		}
+		for i, p := range r.Predictions[m] {
+			if p != want.Predictions[m][i] {
+				t.Fatalf("%s: prediction %d: %+v, want %+v", m, i, p, want.Predictions[m][i])
+			}
+		}
+		for i, e := range r.Metrics[m] {
+			w := want.Metrics[m][i]
+			// the file holds 6 significant digits
+			if e.Epoch != w.Epoch || math.Abs(e.ValAcc-w.ValAcc) > 1e-5 || math.Abs(e.TrainLoss-w.TrainLoss) > 1e-5 {
+				t.Errorf("%s: epoch %+v, want %+v", m, e, w)
+			}
+		}
+	}
+}
+
+// Rows in any order, extra columns and a NaN loss are accepted.
+func TestLoadLenient(t *testing.T) {
+	dir, _ := newRun(t, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10})
+	write(t, dir, report.MetricsFile, "extra,"+metricsHead+
+		"x,cnn,3,0.5,0.8,0.6,0.75,0.1,100,1\n"+
+		"x,cnn,1,NaN,0.5,+Inf,0.45,0.1,100,1\n"+
+		"x,cnn,2,0.6,0.7,0.7,0.72,0.1,100,1\n")
+	r, err := report.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := r.Metrics["cnn"]
+	if len(eps) != 3 || eps[0].Epoch != 1 || eps[1].Epoch != 2 || eps[2].Epoch != 3 {
+		t.Fatalf("epochs not sorted: %+v", eps)
+	}
+	if !math.IsNaN(eps[0].TrainLoss) {
+		t.Errorf("train loss %v, want NaN", eps[0].TrainLoss)
+	}
+	// and the curves still draw
+	if _, err := report.Build(dir, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func write(t *testing.T, dir, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string // file to replace (or remove when content is "-")
+		body   string
+		want   string // in the message, after the file's path
+		format bool   // wraps ErrFormat (else fs.ErrNotExist)
+	}{
+		{"no config", report.ConfigFile, "-", "config.json: no such file", false},
+		{"no metrics", report.MetricsFile, "-", "metrics.csv: no such file", false},
+		{"config not JSON", report.ConfigFile, "{seed: 1}", "config.json: not a JSON object", true},
+		{"config an array", report.ConfigFile, "[1, 2]", "config.json: not a JSON object: a JSON array", true},
+		{"config null", report.ConfigFile, "null", "config.json: not a JSON object: null", true},
+		{"metrics empty", report.MetricsFile, "", "metrics.csv: empty file", true},
+		{"metrics header lacks a column", report.MetricsFile, "model,epoch\ncnn,1\n", `metrics.csv: line 1: header has no column "train_loss"`, true},
+		{"metrics short row", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,0.75,0.1,100,1\ncnn,2,0.4\n", "metrics.csv: line 3: wrong number of fields", true},
+		{"metrics bare quote", report.MetricsFile, metricsHead + "cnn,1,0.5,0\"8,0.6,0.75,0.1,100,1\n", "metrics.csv: line 2: bare \" in non-quoted-field", true},
+		{"metrics not a number", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,abc,0.1,100,1\n", `metrics.csv: line 2: val_acc "abc" is not a number`, true},
+		{"metrics epoch not an integer", report.MetricsFile, metricsHead + "cnn,1.5,0.5,0.8,0.6,0.7,0.1,100,1\n", `metrics.csv: line 2: epoch "1.5" is not an integer`, true},
+		{"metrics accuracy in percent", report.MetricsFile, metricsHead + "cnn,1,0.5,91.5,0.6,0.7,0.1,100,1\n", "metrics.csv: line 2: train_acc 91.5 outside [0, 1] (accuracies are fractions)", true},
+		{"metrics NaN accuracy", report.MetricsFile, metricsHead + "cnn,1,0.5,0.9,0.6,NaN,0.1,100,1\n", "metrics.csv: line 2: val_acc NaN outside [0, 1]", true},
+		{"metrics negative seconds", report.MetricsFile, metricsHead + "cnn,1,0.5,0.9,0.6,0.8,0.1,100,-1\n", "metrics.csv: line 2: seconds -1: want a finite number >= 0", true},
+		{"metrics duplicate epoch", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,0.7,0.1,100,1\ncnn,2,0.5,0.8,0.6,0.7,0.1,100,1\ncnn,1,0.5,0.8,0.6,0.7,0.1,100,1\n", "metrics.csv: line 4: model cnn: epoch 1 appears twice", true},
+		{"metrics model name with a path", report.MetricsFile, metricsHead + "../cnn,1,0.5,0.8,0.6,0.7,0.1,100,1\n", `metrics.csv: line 2: model name "../cnn"`, true},
+		{"results not JSON", report.ResultsFile, "mlp: 0.9", "results.json: not valid JSON", true},
+		{"results truncated", report.ResultsFile, `{"mlp": {"test_acc": 0.9`, "results.json: not valid JSON", true},
+		{"results an array", report.ResultsFile, `[{"test_acc": 0.9}]`, "results.json: not valid JSON for results: the top level is a JSON array, want an object", true},
+		{"results null", report.ResultsFile, `null`, "results.json: null", true},
+		{"results field of the wrong type", report.ResultsFile, `{"mlp": {"params": "many"}}`, "results.json: not valid JSON for results: params is a JSON string, want a number", true},
+		{"results accuracy out of range", report.ResultsFile, `{"mlp": {"test_acc": 91.2}}`, "results.json: mlp: test_acc 91.2 outside [0, 1]", true},
+		{"results bad model name", report.ResultsFile, `{"a/b": {}}`, `results.json: model name "a/b"`, true},
+		{"predictions label out of range", report.PredictionsFile, predsHead + "cnn,0,10,1,0.9\n", "predictions.csv: line 2: label 10 outside [0, 9]", true},
+		{"predictions negative index", report.PredictionsFile, predsHead + "cnn,-1,1,1,0.9\n", "predictions.csv: line 2: index -1: want >= 0", true},
+		{"predictions prob over 1", report.PredictionsFile, predsHead + "cnn,0,1,1,1.2\n", "predictions.csv: line 2: prob 1.2 outside [0, 1]", true},
+		{"predictions duplicate index", report.PredictionsFile, predsHead + "cnn,0,1,1,0.9\ncnn,5,1,1,0.9\ncnn,0,1,2,0.9\n", "predictions.csv: line 4: model cnn: test index 0 already on line 2", true},
+		{"predictions long row", report.PredictionsFile, predsHead + "cnn,0,1,1,0.9,7\n", "predictions.csv: line 2: wrong number of fields", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _ := newRun(t, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10})
+			if tc.body == "-" {
+				if err := os.Remove(filepath.Join(dir, tc.file)); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				write(t, dir, tc.file, tc.body)
+			}
+			_, err := report.Load(dir)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "report: ") || !strings.Contains(msg, filepath.Join(dir, tc.want)) {
+				t.Errorf("error %q\nwant it to contain %q", msg, filepath.Join(dir, tc.want))
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error %q spans lines", msg)
+			}
+			if got := errors.Is(err, report.ErrFormat); got != tc.format {
+				t.Errorf("errors.Is(err, ErrFormat) = %v, want %v", got, tc.format)
+			}
+			if got := errors.Is(err, fs.ErrNotExist); got == tc.format {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", got, !tc.format)
+			}
+		})
+	}
+}
+
+func TestLoadNotAFolder(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "f", "x")
+	_, err := report.Load(filepath.Join(dir, "f"))
+	if err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("error %v, want one saying not a directory", err)
+	}
+	_, err = report.Load(filepath.Join(dir, "missing"))
+	if !errors.Is(err, fs.ErrNotExist) || !strings.HasPrefix(err.Error(), "report: run folder: ") {
+		t.Errorf("error %v, want a report: run folder: error wrapping fs.ErrNotExist", err)
+	}
+}
+
+// Every prefix of valid files loads or fails with ErrFormat: no panic, no
+// other error.
+func TestLoadTruncated(t *testing.T) {
+	dir, _ := newRun(t, reporttest.Spec{Models: []string{"mlp", "cnn"}, Epochs: 3, Images: 12})
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	for _, name := range []string{report.ConfigFile, report.MetricsFile, report.ResultsFile, report.PredictionsFile} {
+		full, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n < len(full); n += step {
+			write(t, dir, name, string(full[:n]))
+			if _, err := report.Load(dir); err != nil && !errors.Is(err, report.ErrFormat) {
+				t.Fatalf("%s cut at %d: %v, want nil or ErrFormat", name, n, err)
+			}
+		}
+		write(t, dir, name, string(full))
+	}
+}
+
+func FuzzLoadMetrics(f *testing.F) {
+	f.Add([]byte(metricsHead + "cnn,1,0.5,0.8,0.6,0.75,0.1,100,1\n"))
+	f.Add([]byte(metricsHead + "cnn,1,NaN,0.8,Inf,0.75,0.1,100,1\ncnn,1,0.5,0.8,0.6,0.75,0.1,100,1\n"))
+	f.Add([]byte("model,epoch\n\"a\nb\",1\n"))
+	fuzzFile(f, report.MetricsFile)
+}
+
+func FuzzLoadPredictions(f *testing.F) {
+	f.Add([]byte(predsHead + "cnn,0,1,1,0.9\ncnn,1,2,3,0.5\n"))
+	f.Add([]byte(predsHead + "cnn,0,1,1,0.9\ncnn,0,1,1,0.9\n"))
+	fuzzFile(f, report.PredictionsFile)
+}
+
+func FuzzLoadResults(f *testing.F) {
+	f.Add([]byte(`{"mlp": {"test_acc": 0.9, "params": 10, "best_epoch": 2}}`))
+	f.Add([]byte(`{}`))
+	fuzzFile(f, report.ResultsFile)
+}
+
+// fuzzFile loads a run folder whose file name holds the fuzzed bytes: the
+// result is a run or an ErrFormat error, and a run loaded is well formed.
+func fuzzFile(f *testing.F, name string) {
+	dir := f.TempDir()
+	if _, err := reporttest.Write(dir, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 5}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		write(t, dir, name, string(data))
+		r, err := report.Load(dir)
+		if err != nil {
+			if !errors.Is(err, report.ErrFormat) {
+				t.Fatalf("error %v does not wrap ErrFormat", err)
+			}
+			return
+		}
+		for _, m := range r.Models {
+			if strings.ContainsAny(m, "/\\.") || m == "" {
+				t.Fatalf("model name %q accepted", m)
+			}
+			for _, p := range r.Predictions[m] {
+				if p.Label >= report.NumClasses || p.Pred >= report.NumClasses || !(p.Prob >= 0 && p.Prob <= 1) {
+					t.Fatalf("bad prediction accepted: %+v", p)
+				}
+			}
+		}
+	})
+}
