@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"syscall"
+	"time"
+
+	"fmnist/internal/kernels"
+	"fmnist/nn"
+	"fmnist/optim"
+	"fmnist/tensor"
+)
+
+// Batch is the batch size of every model row.
+const Batch = 128
+
+// Row is one line of the report. Exactly one of ImgPerS and GFLOPS is set.
+type Row struct {
+	Name    string  `json:"name"`
+	ImgPerS float64 `json:"img_per_s,omitempty"`
+	GFLOPS  float64 `json:"gflops,omitempty"`
+}
+
+// Memory is what a training step of a model costs in memory.
+type Memory struct {
+	Model         string  `json:"model"`
+	AllocsPerStep float64 `json:"allocs_per_step"`
+	BytesPerStep  float64 `json:"bytes_per_step"`
+	PeakRSSMiB    float64 `json:"peak_rss_mib"` // of the whole process so far
+}
+
+// Report is the output of Run.
+type Report struct {
+	Engine  string   `json:"engine"`
+	Threads int      `json:"threads"`
+	Results []Row    `json:"results"`
+	Memory  []Memory `json:"memory"`
+}
+
+// Options choose what to run. Zero values take the defaults.
+type Options struct {
+	MLPSteps, CNNSteps int    // timed steps (default 40 and 12, as torch_ref.py)
+	Only               string // run only rows whose name starts with this
+	Progress           func(string)
+}
+
+// Models are the reference specs by name.
+var Models = []struct {
+	Name string
+	Spec nn.Spec
+}{
+	{"mlp-ref", nn.Spec{Kind: "mlp", In: 784, Hidden: []int{512, 256}, Classes: 10}},
+	{"cnn-ref", nn.Spec{Kind: "cnn", Widths: []int{32, 64, 128, 256, 256}, PoolAfter: []int{1, 2, 3}, Classes: 10}},
+	{"cnn-ref-bn", nn.Spec{Kind: "cnn", Widths: []int{32, 64, 128, 256, 256}, PoolAfter: []int{1, 2, 3}, BatchNorm: true, Classes: 10}},
+}
+
+// GEMMs are the sgemm rows: M, N, K.
+var GEMMs = [][3]int{{1024, 1024, 1024}, {128, 512, 784}, {6272, 64, 288}}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// Run measures every row.
+func Run(opt Options, version string) (*Report, error) {
+	if opt.MLPSteps <= 0 {
+		opt.MLPSteps = 40
+	}
+	if opt.CNNSteps <= 0 {
+		opt.CNNSteps = 12
+	}
+	rep := &Report{Engine: "fmnist " + version, Threads: runtime.GOMAXPROCS(0)}
+	say := func(s string) {
+		if opt.Progress != nil {
+			opt.Progress(s)
+		}
+	}
+	for _, m := range Models {
+		if opt.Only != "" && !hasPrefix(m.Name, opt.Only) {
+			continue
+		}
+		steps := opt.CNNSteps
+		if m.Spec.Kind == "mlp" {
+			steps = opt.MLPSteps
+		}
+		say("timing " + m.Name)
+		tr, inf, mem, err := timeModel(m.Spec, steps)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", m.Name, err)
+		}
+		mem.Model = m.Name
+		rep.Results = append(rep.Results, Row{Name: m.Name + "/train", ImgPerS: round1(tr)},
+			Row{Name: m.Name + "/infer", ImgPerS: round1(inf)})
+		rep.Memory = append(rep.Memory, mem)
+	}
+	for _, g := range GEMMs {
+		name := fmt.Sprintf("sgemm/%dx%dx%d", g[0], g[1], g[2])
+		if opt.Only != "" && !hasPrefix(name, opt.Only) {
+			continue
+		}
+		say("timing " + name)
+		rep.Results = append(rep.Results, Row{Name: name, GFLOPS: round1(SgemmGFLOPS(g[0], g[1], g[2]))})
+	}
+	return rep, nil
+}
+
+func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
+
+// batches makes n random batches: inputs from a normal distribution and
+// uniform labels, as torch_ref.py does.
+func batches(spec nn.Spec, n int) ([]*tensor.Tensor, [][]uint8) {
+	r := rand.New(rand.NewPCG(0, 0))
+	xs := make([]*tensor.Tensor, n)
+	ys := make([][]uint8, n)
+	for i := range xs {
+		if spec.Kind == "mlp" {
+			xs[i] = tensor.New(Batch, spec.In)
+		} else {
+			xs[i] = tensor.New(Batch, 28, 28, 1)
+		}
+		for j := range xs[i].Data {
+			xs[i].Data[j] = float32(r.NormFloat64())
+		}
+		ys[i] = make([]uint8, Batch)
+		for j := range ys[i] {
+			ys[i][j] = uint8(r.IntN(10))
+		}
+	}
+	return xs, ys
+}
+
+func timeModel(spec nn.Spec, steps int) (trainIPS, inferIPS float64, mem Memory, err error) {
+	m, err := nn.Build(spec, 0)
+	if err != nil {
+		return 0, 0, mem, err
+	}
+	xs, ys := batches(spec, steps)
+	opt := optim.NewSGD(0.9, 0, false)
+	params := m.Params()
+	dl := tensor.New(Batch, 10)
+	step := func(i int) {
+		logits := m.Forward(xs[i], true)
+		kernels.SoftmaxCrossEntropy(dl.Data, logits.Data, ys[i], Batch, 10, 0)
+		m.Backward(dl)
+		opt.Step(params, 0.01)
+	}
+	for i := 0; i < 3; i++ {
+		step(i % steps)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t := time.Now()
+	for i := 0; i < steps; i++ {
+		step(i)
+	}
+	el := time.Since(t).Seconds()
+	runtime.ReadMemStats(&after)
+	trainIPS = float64(steps*Batch) / el
+	mem.AllocsPerStep = float64(after.Mallocs-before.Mallocs) / float64(steps)
+	mem.BytesPerStep = float64(after.TotalAlloc-before.TotalAlloc) / float64(steps)
+	mem.PeakRSSMiB = peakRSSMiB()
+
+	m.Forward(xs[0], false)
+	t = time.Now()
+	for i := 0; i < steps; i++ {
+		m.Forward(xs[i], false)
+	}
+	inferIPS = float64(steps*Batch) / time.Since(t).Seconds()
+	return trainIPS, inferIPS, mem, nil
+}
+
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// SgemmGFLOPS times C = A·B at M×N×K, repeating until about half a second
+// has passed after a warm-up call.
+func SgemmGFLOPS(m, n, k int) float64 {
+	r := rand.New(rand.NewPCG(1, 1))
+	a := make([]float32, m*k)
+	b := make([]float32, k*n)
+	c := make([]float32, m*n)
+	for i := range a {
+		a[i] = r.Float32()
+	}
+	for i := range b {
+		b[i] = r.Float32()
+	}
+	kernels.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+	reps := 0
+	t := time.Now()
+	for time.Since(t) < 500*time.Millisecond || reps < 3 {
+		kernels.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		reps++
+	}
+	return 2 * float64(m) * float64(n) * float64(k) * float64(reps) / time.Since(t).Seconds() / 1e9
+}

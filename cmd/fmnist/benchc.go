@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"fmnist/bench"
+)
+
+// version is the engine name in bench reports.
+const version = "0.1.0"
+
+func init() {
+	register(command{name: "bench", order: 50, run: cmdBench,
+		summary: "time the reference models and SGEMM (compare with ../shared/bench/compare.sh)"})
+}
+
+func cmdBench(args []string) error {
+	fs := newFlags("bench", "bench [flags]",
+		"Times training steps and inference of mlp-ref, cnn-ref and cnn-ref-bn at batch 128 on random data,\n"+
+			"and SGEMM at the products of the contract in ../shared/bench/README.md. Also reports the allocations\n"+
+			"and bytes per training step once warm, and the peak resident memory.")
+	asJSON := fs.Bool("json", false, "print one JSON object (the compare.sh contract) instead of a table")
+	only := fs.String("only", "", "run only the rows whose name starts with this, e.g. cnn-ref or sgemm")
+	mlpSteps := fs.Int("mlp-steps", 40, "timed MLP steps")
+	cnnSteps := fs.Int("cnn-steps", 12, "timed CNN steps")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *mlpSteps <= 0 || *cnnSteps <= 0 {
+		return usageErrorf("--mlp-steps and --cnn-steps must be positive")
+	}
+	rep, err := bench.Run(bench.Options{MLPSteps: *mlpSteps, CNNSteps: *cnnSteps, Only: *only,
+		Progress: func(s string) { fmt.Fprintln(os.Stderr, s) }}, version)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(rep)
+	}
+	fmt.Printf("%s, %d threads, batch %d\n", rep.Engine, rep.Threads, bench.Batch)
+	for _, r := range rep.Results {
+		if r.GFLOPS > 0 {
+			fmt.Printf("%-24s %10.1f GFLOP/s\n", r.Name, r.GFLOPS)
+		} else {
+			fmt.Printf("%-24s %10.1f img/s\n", r.Name, r.ImgPerS)
+		}
+	}
+	for _, m := range rep.Memory {
+		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  peak RSS %.0f MiB\n", m.Model+"/train", m.AllocsPerStep,
+			m.BytesPerStep, m.PeakRSSMiB)
+	}
+	return nil
+}

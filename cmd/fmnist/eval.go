@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"fmnist/dataset"
+	"fmnist/train"
+)
+
+func init() {
+	register(command{name: "eval", order: 40, run: cmdEval,
+		summary: "reload a saved model and print its test accuracy"})
+}
+
+func cmdEval(args []string) error {
+	fs := newFlags("eval", "eval [flags] MODEL.safetensors",
+		"Reloads a model file written by run or train (mlp, cnn or cnn_mlp) and evaluates it on the official\n"+
+			"test set. The normalisation is the one stored in the file, so the accuracy equals the one in the\n"+
+			"run's results.json exactly.")
+	data := fs.String("data", "", "folder holding the four IDX .gz files")
+	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("want one model file, got %d arguments", fs.NArg())
+	}
+	l, err := train.LoadModel(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	mean, std, err := train.PixelNorm(l.Meta)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	test := dataset.NewLoader(f.Test, dataset.LoaderConfig{Batch: 500, Mean: mean, Std: std})
+	sc := train.Evaluate(l.Predictor, test, nil)
+	fmt.Printf("%s (%s): test accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, sc.Acc,
+		int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
+	return nil
+}
