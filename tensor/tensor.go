@@ -78,7 +78,9 @@ func MustShape(who string, t *Tensor, want ...int) {
 		ok = want[i] < 0 || want[i] == t.Shape[i]
 	}
 	if !ok {
-		panic(fmt.Sprintf("%s: shape %v, want %v", who, t.Shape, want))
+		// Copying want keeps it from escaping, so the caller's variadic
+		// slice stays on the stack and a passing check allocates nothing.
+		panic(fmt.Sprintf("%s: shape %v, want %v", who, t.Shape, append([]int(nil), want...)))
 	}
 }
 

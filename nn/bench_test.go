@@ -1,0 +1,44 @@
+package nn
+
+import (
+	"testing"
+)
+
+// The benchmark's reference models at batch 128, on random input: a
+// training step is forward, loss and backward (the optimiser is elsewhere);
+// inference is a forward pass in eval mode. img/s is the figure
+// /work/shared/bench compares with PyTorch.
+
+const benchBatch = 128
+
+func benchModel(b *testing.B, name string, train bool) {
+	s, err := RefSpec(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := MustBuild(s, 1)
+	shape := []int{benchBatch, 28, 28, 1}
+	x, labels := synthetic(1, 10, shape...)
+	lf := &SoftmaxCrossEntropy{}
+	f := func() {
+		logits := m.Forward(x, train)
+		if train {
+			_, _, dl := lf.Forward(logits, labels)
+			m.Backward(dl)
+		}
+	}
+	f() // size the buffers
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "img/s")
+}
+
+func BenchmarkStepMLPRef(b *testing.B)    { benchModel(b, "mlp-ref", true) }
+func BenchmarkInferMLPRef(b *testing.B)   { benchModel(b, "mlp-ref", false) }
+func BenchmarkStepCNNRef(b *testing.B)    { benchModel(b, "cnn-ref", true) }
+func BenchmarkInferCNNRef(b *testing.B)   { benchModel(b, "cnn-ref", false) }
+func BenchmarkStepCNNRefBN(b *testing.B)  { benchModel(b, "cnn-ref-bn", true) }
+func BenchmarkInferCNNRefBN(b *testing.B) { benchModel(b, "cnn-ref-bn", false) }

@@ -1,0 +1,168 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"fmnist/tensor"
+)
+
+// convChunkRows is the number of output pixels a convolution processes per
+// im2col chunk: 8 images at 28×28. It bounds the scratch of inference and
+// of the backward data pass, and keeps each chunk's columns warm in cache
+// between im2col and the GEMM. It must not depend on the machine, since the
+// weight gradient is summed chunk by chunk.
+var convChunkRows = 8 * 28 * 28
+
+// convKeepFloats caps the im2col matrix a training Forward keeps for
+// Backward (256 MiB); above it, Backward recomputes the columns chunk by
+// chunk instead.
+var convKeepFloats = 1 << 26
+
+// Conv2D is a 3×3 convolution, stride 1, zero padding 1, on NHWC input
+// (B, H, W, Cin), giving (B, H, W, Cout). It may fuse a ReLU on its output.
+//
+// The weight is stored as a (9·Cin, Cout) matrix whose rows are in
+// (ky, kx, cin) order, so that the output is im2col(x)·W directly in NHWC.
+// The state dict exports PyTorch's (Cout, Cin, 3, 3).
+type Conv2D struct {
+	Cin, Cout int
+	Weight    *Param // (9·Cin, Cout)
+	Bias      *Param // (Cout,), or nil
+
+	relu bool
+	noDX bool
+
+	x, y, dz, dx *tensor.Tensor
+	col          []float32 // all of im2col(x) when kept, else one chunk
+	kept         bool      // col holds all rows of the last Forward's input
+	dcol         []float32 // one chunk of the column gradient
+}
+
+// NewConv2D returns a 3×3 convolution with Kaiming-normal weights (fan-in
+// 9·cin) drawn from rng and a zero bias.
+func NewConv2D(cin, cout int, rng *rand.Rand) *Conv2D {
+	if cin <= 0 || cout <= 0 {
+		panic(fmt.Sprintf("nn: conv %d→%d channels: sizes must be positive", cin, cout))
+	}
+	l := &Conv2D{Cin: cin, Cout: cout,
+		Weight: newParam("weight", true, 9*cin, cout),
+		Bias:   newParam("bias", false, cout)}
+	heNormal(l.Weight.Value.Data, 9*cin, rng)
+	return l
+}
+
+// WithReLU fuses a ReLU on the output (PyTorch: Conv2d then ReLU).
+func (l *Conv2D) WithReLU() *Conv2D { l.relu = true; return l }
+
+// WithoutBias drops the bias, as before a batch norm.
+func (l *Conv2D) WithoutBias() *Conv2D { l.Bias = nil; return l }
+
+// WithoutInputGrad makes Backward skip the input gradient and return nil;
+// for the first layer of a model.
+func (l *Conv2D) WithoutInputGrad() *Conv2D { l.noDX = true; return l }
+
+// chunk is the number of images per im2col chunk at this spatial size.
+func (l *Conv2D) chunk(hw int) int { return max(1, convChunkRows/max(hw, 1)) }
+
+// Forward convolves x (B, H, W, Cin).
+func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
+	tensor.MustShape("nn: conv input", x, -1, -1, -1, l.Cin)
+	n, h, w := x.Shape[0], x.Shape[1], x.Shape[2]
+	hw, k := h*w, 9*l.Cin
+	l.x = x
+	l.y = tensor.Ensure(l.y, n, h, w, l.Cout)
+	g := l.chunk(hw)
+	l.kept = train && n*hw*k <= convKeepFloats
+	if l.kept {
+		l.col = grow(l.col, n*hw*k)
+	} else {
+		l.col = grow(l.col, min(g, n)*hw*k)
+	}
+	wt := l.Weight.Value.Data
+	for b0 := 0; b0 < n; b0 += g {
+		nb := min(g, n-b0)
+		r0, nr := b0*hw, nb*hw
+		col := l.col[:nr*k]
+		if l.kept {
+			col = l.col[r0*k : (r0+nr)*k]
+		}
+		im2col(col, x.Data[r0*l.Cin:], nb, h, w, l.Cin)
+		y := l.y.Data[r0*l.Cout : (r0+nr)*l.Cout]
+		gemm(false, false, nr, l.Cout, k, col, k, wt, l.Cout, 0, y, l.Cout)
+		biasAct(y, l.bias(), nr, l.Cout, l.relu)
+	}
+	return l.y
+}
+
+// Backward sets the weight and bias gradients and returns dx (B, H, W, Cin).
+// It works chunk by chunk: the columns (kept or recomputed) give dW += colᵀ·dz,
+// and dcol = dz·Wᵀ is folded back into dx by col2im.
+func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	n, h, w := l.x.Shape[0], l.x.Shape[1], l.x.Shape[2]
+	hw, k := h*w, 9*l.Cin
+	tensor.MustShape("nn: conv output gradient", dy, n, h, w, l.Cout)
+	dz := dy
+	if l.relu {
+		l.dz = tensor.Ensure(l.dz, n, h, w, l.Cout)
+		reluBackward(l.dz.Data, dy.Data, l.y.Data)
+		dz = l.dz
+	}
+	if l.Bias != nil {
+		biasGrad(l.Bias.Grad.Data, dz.Data, n*hw)
+	}
+	g := l.chunk(hw)
+	if !l.kept {
+		l.col = grow(l.col, min(g, n)*hw*k)
+	}
+	if !l.noDX {
+		l.dx = tensor.Ensure(l.dx, n, h, w, l.Cin)
+		l.dcol = grow(l.dcol, min(g, n)*hw*k)
+	}
+	dw, wt := l.Weight.Grad.Data, l.Weight.Value.Data
+	if n == 0 {
+		clear(dw)
+	}
+	for b0 := 0; b0 < n; b0 += g {
+		nb := min(g, n-b0)
+		r0, nr := b0*hw, nb*hw
+		var col []float32
+		if l.kept {
+			col = l.col[r0*k : (r0+nr)*k]
+		} else {
+			col = l.col[:nr*k]
+			im2col(col, l.x.Data[r0*l.Cin:], nb, h, w, l.Cin)
+		}
+		dzc := dz.Data[r0*l.Cout : (r0+nr)*l.Cout]
+		beta := float32(1)
+		if b0 == 0 {
+			beta = 0
+		}
+		gemm(true, false, k, l.Cout, nr, col, k, dzc, l.Cout, beta, dw, l.Cout)
+		if l.noDX {
+			continue
+		}
+		dcol := l.dcol[:nr*k]
+		gemm(false, true, nr, k, l.Cout, dzc, l.Cout, wt, l.Cout, 0, dcol, k)
+		col2im(l.dx.Data[r0*l.Cin:(r0+nr)*l.Cin], dcol, nb, h, w, l.Cin)
+	}
+	if l.noDX {
+		return nil
+	}
+	return l.dx
+}
+
+// Params returns the weight, then the bias if there is one.
+func (l *Conv2D) Params() []*Param {
+	if l.Bias == nil {
+		return []*Param{l.Weight}
+	}
+	return []*Param{l.Weight, l.Bias}
+}
+
+func (l *Conv2D) bias() []float32 {
+	if l.Bias == nil {
+		return nil
+	}
+	return l.Bias.Value.Data
+}
