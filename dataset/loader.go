@@ -9,9 +9,9 @@ import (
 
 // Augment selects the training augmentations. The zero value is none.
 type Augment struct {
-	Pad   int     // random crop: shift by up to ±Pad pixels, filling with pixel 0
-	Flip  bool    // mirror left-right with probability 0.5
-	Erase float64 // probability of erasing a rectangle of 2%–20% of the image, aspect 0.3–3.3, to 0 (after normalisation)
+	Pad   int     `json:"pad"`   // random crop: shift by up to ±Pad pixels, filling with pixel 0
+	Flip  bool    `json:"flip"`  // mirror left-right with probability 0.5
+	Erase float64 `json:"erase"` // probability of erasing a rectangle of 2%–20% of the image, aspect 0.3–3.3, to 0 (after normalisation)
 }
 
 // LoaderConfig configures a Loader.

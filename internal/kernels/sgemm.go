@@ -1,6 +1,450 @@
 package kernels
 
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C; see SgemmRef.
+//
+// It follows GotoBLAS/BLIS. C is cut into kc-deep passes over K, and each
+// pass into tiles that a register-blocked micro-kernel computes whole: 6×16
+// with AVX2 and FMA, 12×32 with AVX-512, 4×8 in plain Go elsewhere. op(B) is
+// packed block by block into the order the kernel reads it; op(A) is read in
+// place (the kernels take a row and a column stride, which covers both
+// transposes) unless its rows would collide in L1, and is packed then. C is
+// split into rectangles that goroutines take in turn. K is never split, and
+// kc depends only on k, so every element is the same chain of fused
+// multiply-adds whatever the split, the kernel or GOMAXPROCS: the result is
+// the same to the bit.
+//
+// Unlike SgemmRef, a zero alpha or k returns beta·C without reading A and B
+// (the BLAS convention), and a leading dimension smaller than the stored
+// row width panics.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	SgemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(nil, runtime.GOMAXPROCS(0), sgemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc})
+}
+
+// SgemmBias computes C = op(A)·op(B) + bias, with bias (length n) added to
+// every row, then clamps C at zero if relu is set; see SgemmBiasRef. The
+// bias and ReLU are applied to each tile of C while it is still in L1,
+// which saves the separate pass over C that AddBiasReLU would make.
+func SgemmBias(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, relu bool, c []float32, ldc int) {
+	if len(bias) < n {
+		panic(fmt.Sprintf("kernels: SgemmBias: len(bias) %d < n %d", len(bias), n))
+	}
+	sgemmBias(nil, runtime.GOMAXPROCS(0), sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc}, bias[:n], relu)
+}
+
+// sgemmArgs are Sgemm's arguments.
+type sgemmArgs struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// sgemmMinWork is the number of multiply-adds below which a product stays
+// on one goroutine: waking a worker costs a few microseconds.
+const sgemmMinWork = 1 << 18
+
+// sgemm runs the product with kernel kern, or the one sgemmPick chooses if
+// kern is nil, on up to procs goroutines.
+func sgemm(kern *sgemmKernel, procs int, g sgemmArgs) {
+	sgemmBias(kern, procs, g, nil, false)
+}
+
+// sgemmBias is sgemm followed, tile by tile, by C += bias (a row) and then
+// ReLU if relu is set, when bias is not nil.
+func sgemmBias(kern *sgemmKernel, procs int, g sgemmArgs, bias []float32, relu bool) {
+	g.check()
+	if g.m == 0 || g.n == 0 {
+		return
+	}
+	if g.k == 0 || g.alpha == 0 {
+		scaleC(g.m, g.n, g.beta, g.c, g.ldc)
+		if bias != nil {
+			biasTile(g.c, g.ldc, g.m, g.n, bias, relu)
+		}
+		return
+	}
+	if kern == nil {
+		kern = sgemmPick(g.m, g.n, procs)
+	}
+	j := sgemmJobs.Get().(*sgemmJob)
+	j.sgemmArgs = g
+	j.bias, j.relu = bias, relu
+	j.kern = kern
+	j.kc = balance(g.k, kern.kc, 1)
+	j.tm, j.tn = sgemmGrid(kern, g.m, g.n, g.k, procs)
+	j.direct = sgemmDirectA(kern, g.transA, g.lda)
+	j.next.Store(0)
+
+	if helpers := j.tm*j.tn - 1; helpers > 0 {
+		sgemmWorkers.ensure(min(helpers, procs-1))
+		for range helpers {
+			j.wg.Add(1)
+			select {
+			case sgemmWorkers.jobs <- j:
+			default:
+				// Every worker is busy (another Sgemm is running): this
+				// goroutine does the remaining tasks itself.
+				j.wg.Done()
+			}
+		}
+	}
+	ws := sgemmSpaces.Get().(*sgemmWorkspace)
+	j.work(ws)
+	sgemmSpaces.Put(ws)
+	j.wg.Wait()
+	j.sgemmArgs, j.bias = sgemmArgs{}, nil // drop the references to the caller's slices
+	sgemmJobs.Put(j)
+}
+
+func (g *sgemmArgs) check() {
+	if g.m < 0 || g.n < 0 || g.k < 0 {
+		panic(fmt.Sprintf("kernels: Sgemm: negative size m=%d n=%d k=%d", g.m, g.n, g.k))
+	}
+	ar, ac := g.m, g.k
+	if g.transA {
+		ar, ac = g.k, g.m
+	}
+	br, bc := g.k, g.n
+	if g.transB {
+		br, bc = g.n, g.k
+	}
+	checkMatrix("A", ar, ac, g.a, g.lda)
+	checkMatrix("B", br, bc, g.b, g.ldb)
+	checkMatrix("C", g.m, g.n, g.c, g.ldc)
+}
+
+// checkMatrix panics unless s holds a rows×cols matrix with leading
+// dimension ld. The assembly does not check bounds, so this must.
+func checkMatrix(name string, rows, cols int, s []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("kernels: Sgemm: ld%s %d < %d columns", name, ld, cols))
+	}
+	if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("kernels: Sgemm: len(%s) %d < %d for %d×%d with ld %d", name, len(s), (rows-1)*ld+cols, rows, cols, ld))
+	}
+}
+
+// scaleC sets C = beta·C, or C = 0 when beta is 0 (C is then not read).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// balance splits n into ceil(n/max) near-equal blocks, each rounded up to
+// a multiple of unit, and returns the block size.
+func balance(n, max, unit int) int {
+	blocks := (n + max - 1) / max
+	s := (n + blocks - 1) / blocks
+	return (s + unit - 1) / unit * unit
+}
+
+// sgemmGrid chooses how many row and column ranges C is split into: at most
+// procs rectangles, none smaller than a tile, none with too little work,
+// minimizing the estimated time of the slowest one. Every rectangle packs its
+// own op(B) columns and op(A) rows, so splitting rows repacks B and splitting
+// columns repacks A.
+func sgemmGrid(kern *sgemmKernel, m, n, k, procs int) (tm, tn int) {
+	mu := (m + kern.mr - 1) / kern.mr // row tiles
+	nu := (n + kern.nr - 1) / kern.nr // column tiles
+	p := min(procs, m*n*k/sgemmMinWork, mu*nu)
+	if p <= 1 {
+		return 1, 1
+	}
+	// A packed value costs about as much time as this many multiply-adds.
+	const packCost = 16
+	best := -1.0
+	for a := 1; a <= p; a++ {
+		b := p / a
+		if a > mu || b > nu {
+			continue
+		}
+		rows := (mu + a - 1) / a * kern.mr
+		cols := (nu + b - 1) / b * kern.nr
+		colBlocks := (cols + kern.nc - 1) / kern.nc
+		t := float64(rows*cols*k) + packCost*float64(k*cols+rows*k*colBlocks)
+		t *= float64((p + a*b - 1) / (a * b)) // rounds of work per goroutine
+		if best < 0 || t < best {
+			best, tm, tn = t, a, b
+		}
+	}
+	return tm, tn
+}
+
+// sgemmDirect overrides sgemmDirectA when non-zero: 1 never reads A in
+// place, 2 always does (when the kernel can). For tests and tuning.
+var sgemmDirect = 0
+
+// sgemmDirectA reports whether to read op(A) in place rather than pack it.
+// The kernels read A in place about as fast as packed, or faster when a
+// panel of A serves few column tiles, and packing costs a copy. The
+// exception is a row-major A whose rows would crowd into a few L1 sets (a
+// power-of-two stride): the tile's rows then evict one another.
+func sgemmDirectA(kern *sgemmKernel, transA bool, lda int) bool {
+	if kern.tileA == nil {
+		return false
+	}
+	switch sgemmDirect {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	if transA {
+		return true
+	}
+	// L1: 64 sets of 64-byte lines, 8 ways.
+	var perSet [64]int
+	for i := 0; i < kern.mr; i++ {
+		set := (i * lda * 4 / 64) % 64
+		if perSet[set]++; perSet[set] > 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// sgemmForce, if not nil, is the kernel sgemmPick returns. For tuning.
+var sgemmForce *sgemmKernel
+
+// sgemmPick chooses the kernel for an m×n product on procs goroutines:
+// the one with the least work per goroutine, counting the padding of edge
+// tiles and how many tiles there are to share. Ties go to the earlier
+// kernel. All assembly kernels give the same bits, so the choice is free.
+func sgemmPick(m, n, procs int) *sgemmKernel {
+	if sgemmForce != nil {
+		return sgemmForce
+	}
+	var best *sgemmKernel
+	bestCost := 0.0
+	for _, k := range sgemmKernels {
+		mu, nu := (m+k.mr-1)/k.mr, (n+k.nr-1)/k.nr
+		cost := float64(mu*k.mr*nu*k.nr) / float64(max(1, min(procs, mu*nu)))
+		if best == nil || cost < 0.875*bestCost {
+			best, bestCost = k, cost
+		}
+	}
+	return best
+}
+
+// split returns the t-th of parts near-equal ranges of [0, n), cut at
+// multiples of unit.
+func split(n, unit, parts, t int) (lo, hi int) {
+	units := (n + unit - 1) / unit
+	lo = min(n, t*units/parts*unit)
+	hi = min(n, (t+1)*units/parts*unit)
+	return lo, hi
+}
+
+// sgemmJob is one Sgemm call shared by the goroutines working on it. Its
+// tasks are the tm×tn rectangles of C, claimed through next.
+type sgemmJob struct {
+	sgemmArgs
+	kern   *sgemmKernel
+	kc     int
+	tm, tn int
+	direct bool      // read A in place rather than packing it
+	bias   []float32 // if not nil, added to each row of C at the end
+	relu   bool      // with bias: then clamp C at zero
+	next   atomic.Int64
+	wg     sync.WaitGroup
+}
+
+var sgemmJobs = sync.Pool{New: func() any { return new(sgemmJob) }}
+
+// work runs tasks until none is left.
+func (j *sgemmJob) work(ws *sgemmWorkspace) {
+	for {
+		t := int(j.next.Add(1) - 1)
+		if t >= j.tm*j.tn {
+			return
+		}
+		i0, i1 := split(j.m, j.kern.mr, j.tm, t/j.tn)
+		j0, j1 := split(j.n, j.kern.nr, j.tn, t%j.tn)
+		if i0 < i1 && j0 < j1 {
+			j.block(ws, i0, i1, j0, j1)
+		}
+	}
+}
+
+// sgemmWorkspace holds one goroutine's packing buffers; they grow to the
+// largest block seen and are kept.
+type sgemmWorkspace struct {
+	a, b []float32
+	tmp  [maxTile]float32
+}
+
+var sgemmSpaces = sync.Pool{New: func() any { return new(sgemmWorkspace) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// block computes the rectangle C[i0:i1, j0:j1] with the GotoBLAS loops.
+func (j *sgemmJob) block(ws *sgemmWorkspace, i0, i1, j0, j1 int) {
+	kern := j.kern
+	mr, nr := kern.mr, kern.nr
+	kc0 := j.kc
+	mc0 := balance(i1-i0, kern.mc, mr)
+	nc0 := balance(j1-j0, kern.nc, nr)
+	ws.a = grow(ws.a, min(kc0, j.k)*mc0)
+	ws.b = grow(ws.b, min(kc0, j.k)*nc0)
+	for jc := j0; jc < j1; jc += nc0 {
+		nc := min(nc0, j1-jc)
+		for pc := 0; pc < j.k; pc += kc0 {
+			kc := min(kc0, j.k-pc)
+			beta := j.beta
+			if pc > 0 {
+				beta = 1
+			}
+			packB(ws.b, j.b, j.ldb, j.transB, pc, kc, jc, nc, nr)
+			for ic := i0; ic < i1; ic += mc0 {
+				mc := min(mc0, i1-ic)
+				if j.direct {
+					// Panels are read in place. A last, partial one is too
+					// if its rows past the edge are still inside the slice
+					// (they only feed tile rows that are dropped); else it
+					// is packed.
+					if full := mc / mr * mr; full < mc && !j.inside(ic+full, pc, kc) {
+						packA(ws.a, j.a, j.lda, j.transA, ic+full, mc-full, pc, kc, mr)
+					}
+				} else {
+					packA(ws.a, j.a, j.lda, j.transA, ic, mc, pc, kc, mr)
+				}
+				j.macro(ws, kc, pc, ic, mc, jc, nc, beta)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over the mc×kc block of op(A) at (ic, pc)
+// and the packed kc×nc block of op(B), updating C[ic:ic+mc, jc:jc+nc].
+// Normally a column panel of B stays in L1 while the row panels of A, kept
+// in L2, go by (BLIS order). When A is read in place and the block of B
+// fits in L2, a row panel of A stays in L1 instead, so that its first, slow
+// read from memory serves the whole row of tiles.
+func (j *sgemmJob) macro(ws *sgemmWorkspace, kc, pc, ic, mc, jc, nc int, beta float32) {
+	mr, nr := j.kern.mr, j.kern.nr
+	if j.direct && kc*nc <= sgemmL2Floats {
+		for ir := 0; ir < mc; ir += mr {
+			for jr := 0; jr < nc; jr += nr {
+				j.tile(ws, kc, pc, ic, ir, mc, jc, jr, nc, beta)
+			}
+		}
+		return
+	}
+	for jr := 0; jr < nc; jr += nr {
+		for ir := 0; ir < mc; ir += mr {
+			j.tile(ws, kc, pc, ic, ir, mc, jc, jr, nc, beta)
+		}
+	}
+}
+
+// sgemmL2Floats is the packed block of B, in floats, that may stay in L2
+// (half of a 1 MiB L2, leaving room for A and C).
+const sgemmL2Floats = 128 << 10
+
+// tile updates the tile at row ic+ir, column jc+jr of C.
+func (j *sgemmJob) tile(ws *sgemmWorkspace, kc, pc, ic, ir, mc, jc, jr, nc int, beta float32) {
+	kern := j.kern
+	mr, nr := kern.mr, kern.nr
+	c, ldc, alpha := j.c, j.ldc, j.alpha
+	h, w := min(mr, mc-ir), min(nr, nc-jr)
+	bp := ws.b[jr*kc : (jr+nr)*kc]
+	off := (ic+ir)*ldc + jc + jr
+	// In place, element (i, p) of op(A) is at a[i·rsa + p·csa].
+	rsa, csa := j.lda, 1
+	if j.transA {
+		rsa, csa = 1, j.lda
+	}
+	if h == mr && w == nr {
+		if j.direct {
+			kern.tileA(kc, j.a[(ic+ir)*rsa+pc*csa:], rsa, csa, bp, c[off:], ldc, alpha, beta)
+		} else {
+			kern.tile(kc, ws.a[ir*kc:(ir+mr)*kc], bp, c[off:], ldc, alpha, beta)
+		}
+		if j.bias != nil && pc+kc == j.k {
+			biasTile(c[off:], ldc, h, w, j.bias[jc+jr:], j.relu)
+		}
+		return
+	}
+	// An edge tile goes through a scratch tile, so that it gets exactly the
+	// arithmetic of a whole one.
+	t := ws.tmp[:mr*nr]
+	if beta != 0 {
+		for i := 0; i < h; i++ {
+			copy(t[i*nr:i*nr+w], c[off+i*ldc:off+i*ldc+w])
+		}
+	}
+	switch {
+	case j.direct && (h == mr || j.inside(ic+ir, pc, kc)):
+		kern.tileA(kc, j.a[(ic+ir)*rsa+pc*csa:], rsa, csa, bp, t, nr, alpha, beta)
+	case j.direct: // the last, partial panel, packed at the start of ws.a
+		kern.tile(kc, ws.a[:mr*kc], bp, t, nr, alpha, beta)
+	default:
+		kern.tile(kc, ws.a[ir*kc:(ir+mr)*kc], bp, t, nr, alpha, beta)
+	}
+	if j.bias != nil && pc+kc == j.k {
+		biasTile(t, nr, h, w, j.bias[jc+jr:], j.relu)
+	}
+	for i := 0; i < h; i++ {
+		copy(c[off+i*ldc:off+i*ldc+w], t[i*nr:i*nr+w])
+	}
+}
+
+// inside reports whether a whole panel of mr rows of op(A) from row i,
+// columns pc to pc+kc, lies inside the slice a, even past row m.
+func (j *sgemmJob) inside(i, pc, kc int) bool {
+	last := (i+j.kern.mr-1)*j.lda + pc + kc - 1
+	if j.transA {
+		last = (pc+kc-1)*j.lda + i + j.kern.mr - 1
+	}
+	return last < len(j.a)
+}
+
+// biasTile adds bias[:w] to each of the h rows of the tile at c and, if
+// relu is set, clamps at zero as AddBiasReLURef does.
+func biasTile(c []float32, ldc, h, w int, bias []float32, relu bool) {
+	bias = bias[:w]
+	for i := 0; i < h; i++ {
+		row := c[i*ldc : i*ldc+w]
+		if relu {
+			for j, b := range bias {
+				if v := row[j] + b; v < 0 {
+					row[j] = 0
+				} else {
+					row[j] = v
+				}
+			}
+		} else {
+			for j, b := range bias {
+				row[j] += b
+			}
+		}
+	}
 }

@@ -1,0 +1,12 @@
+//go:build noasm || !amd64
+
+package kernels
+
+// sgemmAsmKernels is empty: this build has no assembly.
+var sgemmAsmKernels []*sgemmKernel
+
+// sgemmKernels are the kernels Sgemm chooses from.
+var sgemmKernels = []*sgemmKernel{goKernel}
+
+// sgemmPackT8 is nil: packing uses plain Go.
+var sgemmPackT8 func(dst, src *float32, ld, kc, w int)
