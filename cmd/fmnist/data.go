@@ -40,10 +40,14 @@ type dataInfo struct {
 }
 
 func dataMain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("data", "data [flags]",
+	if len(args) > 0 && args[0] == "export" {
+		return exportMain(args[1:], stdout, stderr)
+	}
+	fs := newFlags("data", "data [flags]\n       fmnist data export [flags] DIR",
 		"Finds the Fashion-MNIST files (--data, $FMNIST_DATA, the cache folder, Debian's package, or a\n"+
 			"download into the cache), checks them, splits the training set into train and validation, and\n"+
-			"prints the shapes, the class counts and the train split's pixel mean and std.")
+			"prints the shapes, the class counts and the train split's pixel mean and std.\n"+
+			"'fmnist data export' writes sample images as PNG files; see 'fmnist data export --help'.")
 	fs.SetOutput(stderr)
 	dir := fs.String("data", "", "folder holding the four IDX files (.gz or raw)")
 	seed := fs.Uint64("seed", 1, "seed of the train/validation split")
