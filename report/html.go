@@ -132,6 +132,10 @@ func (b *builder) section(m string) (section, error) {
 				ValLoss: fmt.Sprintf("%.4f", e.ValLoss), ValAcc: pct(e.ValAcc), LR: strconv.FormatFloat(e.LR, 'g', 4, 64),
 				ImgPerS: fmt.Sprintf("%.0f", e.ImgPerS), Seconds: fmt.Sprintf("%.1f", e.Seconds), Best: e.Epoch == best,
 			})
+			if !run.Timing {
+				last := &s.Epochs[len(s.Epochs)-1]
+				last.ImgPerS, last.Seconds = "–", "–"
+			}
 		}
 	} else {
 		s.Notes = append(s.Notes, "No rows in metrics.csv: no training curves.")

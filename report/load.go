@@ -22,6 +22,9 @@ const (
 	MetricsFile     = "metrics.csv"
 	ResultsFile     = "results.json"
 	PredictionsFile = "predictions.csv"
+	// TimingFile holds each epoch's speed, apart from metrics.csv so that
+	// metrics.csv is the same bytes in two runs of the same config.
+	TimingFile = "timing.csv"
 )
 
 // NumClasses is the number of Fashion-MNIST classes; labels are 0..NumClasses-1.
@@ -47,7 +50,9 @@ func badf(path string, line int, format string, args ...any) error {
 	return fmt.Errorf("report: %s: %w", path, inner)
 }
 
-// Epoch is one row of metrics.csv. Accuracies are fractions.
+// Epoch is one row of metrics.csv, with ImgPerS and Seconds from the
+// matching row of timing.csv (zero when it has none). Accuracies are
+// fractions.
 type Epoch struct {
 	Epoch     int
 	TrainLoss float64
@@ -97,6 +102,9 @@ type Run struct {
 	// Missing lists the optional files that are absent: results.json and
 	// predictions.csv, which a run writes only when it finishes.
 	Missing []string
+	// Timing is true when the epochs' speeds were found: in timing.csv, or
+	// in the img_per_s and seconds columns of an older metrics.csv.
+	Timing bool
 }
 
 // knownModels fixes the display order of the models fmnist trains.
@@ -131,8 +139,14 @@ func Load(dir string) (*Run, error) {
 	if r.Config, err = loadConfig(filepath.Join(dir, ConfigFile)); err != nil {
 		return nil, err
 	}
-	if r.Metrics, err = loadMetrics(filepath.Join(dir, MetricsFile)); err != nil {
+	if r.Metrics, r.Timing, err = loadMetrics(filepath.Join(dir, MetricsFile)); err != nil {
 		return nil, err
+	}
+	// timing.csv is optional: speeds are nice to have, not the run's result.
+	if has, err := loadTiming(filepath.Join(dir, TimingFile), r.Metrics); err != nil {
+		return nil, err
+	} else if has {
+		r.Timing = true
 	}
 	// An interrupted run has metrics but no results or predictions yet: its
 	// curves are still worth a report.
@@ -256,8 +270,9 @@ func jsonKind(t reflect.Type) string {
 
 // csvTable reads a CSV file whose header must contain want (in any order,
 // extra columns ignored) and calls row for each record with the column
-// positions of want. line is the record's line number in the file.
-func csvTable(path string, want []string, row func(rec []string, col []int, line int) error) error {
+// positions of want, then of opt (-1 for those absent). line is the
+// record's line number in the file.
+func csvTable(path string, want, opt []string, row func(rec []string, col []int, line int) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -272,12 +287,15 @@ func csvTable(path string, want []string, row func(rec []string, col []int, line
 	if err != nil {
 		return csvErr(path, err)
 	}
-	col := make([]int, len(want))
+	col := make([]int, len(want), len(want)+len(opt))
 	for i, name := range want {
 		col[i] = slices.Index(head, name)
 		if col[i] < 0 {
 			return badf(path, 1, "header has no column %q (want %v)", name, want)
 		}
+	}
+	for _, name := range opt {
+		col = append(col, slices.Index(head, name))
 	}
 	for {
 		rec, err := cr.Read()
@@ -325,12 +343,17 @@ func parseInt(name, s string, lo, hi int) (int, error) {
 	return v, nil
 }
 
-var metricsColumns = []string{"model", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "img_per_s", "seconds"}
+var (
+	metricsColumns = []string{"model", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"}
+	timingColumns  = []string{"img_per_s", "seconds"}
+)
 
-func loadMetrics(path string) (map[string][]Epoch, error) {
-	out := map[string][]Epoch{}
+// loadMetrics reads metrics.csv; timing reports whether it had the timing
+// columns that metrics.csv held before timing.csv existed.
+func loadMetrics(path string) (out map[string][]Epoch, timing bool, err error) {
+	out = map[string][]Epoch{}
 	lines := map[string][]int{}
-	err := csvTable(path, metricsColumns, func(rec []string, col []int, line int) error {
+	err = csvTable(path, metricsColumns, timingColumns, func(rec []string, col []int, line int) error {
 		m := rec[col[0]]
 		if !validModel(m) {
 			return badf(path, line, "model name %q: want letters, digits, _ or -", m)
@@ -339,7 +362,7 @@ func loadMetrics(path string) (map[string][]Epoch, error) {
 		if err != nil {
 			return badf(path, line, "%v", err)
 		}
-		var v [7]float64
+		var v [5]float64
 		for i := range v {
 			name := metricsColumns[i+2]
 			if v[i], err = parseFloat(name, rec[col[i+2]]); err != nil {
@@ -359,12 +382,18 @@ func loadMetrics(path string) (map[string][]Epoch, error) {
 				}
 			}
 		}
-		out[m] = append(out[m], Epoch{ep, v[0], v[1], v[2], v[3], v[4], v[5], v[6]})
+		e := Epoch{Epoch: ep, TrainLoss: v[0], TrainAcc: v[1], ValLoss: v[2], ValAcc: v[3], LR: v[4]}
+		if timing = col[7] >= 0 && col[8] >= 0; timing {
+			if e.ImgPerS, e.Seconds, err = parseTiming(rec[col[7]], rec[col[8]]); err != nil {
+				return badf(path, line, "%v", err)
+			}
+		}
+		out[m] = append(out[m], e)
 		lines[m] = append(lines[m], line)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for m, eps := range out {
 		ln := lines[m]
@@ -377,12 +406,66 @@ func loadMetrics(path string) (map[string][]Epoch, error) {
 		for i, j := range idx {
 			sorted[i] = eps[j]
 			if i > 0 && sorted[i].Epoch == sorted[i-1].Epoch {
-				return nil, badf(path, max(ln[j], ln[idx[i-1]]), "model %s: epoch %d appears twice", m, sorted[i].Epoch)
+				return nil, false, badf(path, max(ln[j], ln[idx[i-1]]), "model %s: epoch %d appears twice", m, sorted[i].Epoch)
 			}
 		}
 		out[m] = sorted
 	}
-	return out, nil
+	return out, timing, nil
+}
+
+func parseTiming(imgPerS, seconds string) (float64, float64, error) {
+	v := [2]float64{}
+	for i, f := range []struct{ name, s string }{{"img_per_s", imgPerS}, {"seconds", seconds}} {
+		var err error
+		if v[i], err = parseFloat(f.name, f.s); err != nil {
+			return 0, 0, err
+		}
+		if !(v[i] >= 0) || math.IsInf(v[i], 0) {
+			return 0, 0, fmt.Errorf("%s %v: want a finite number >= 0", f.name, v[i])
+		}
+	}
+	return v[0], v[1], nil
+}
+
+// loadTiming fills in the speeds of the epochs in metrics from timing.csv,
+// if there is one; a row for an epoch metrics.csv lacks is ignored (the
+// files are written one after the other, so a crash may leave one ahead).
+func loadTiming(path string, metrics map[string][]Epoch) (bool, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	seen := map[[2]int]bool{}
+	models := map[string]int{}
+	err := csvTable(path, append([]string{"model", "epoch"}, timingColumns...), nil, func(rec []string, col []int, line int) error {
+		m := rec[col[0]]
+		if !validModel(m) {
+			return badf(path, line, "model name %q: want letters, digits, _ or -", m)
+		}
+		ep, err := parseInt("epoch", rec[col[1]], 0, math.MaxInt32)
+		if err != nil {
+			return badf(path, line, "%v", err)
+		}
+		ips, secs, err := parseTiming(rec[col[2]], rec[col[3]])
+		if err != nil {
+			return badf(path, line, "%v", err)
+		}
+		id, ok := models[m]
+		if !ok {
+			id = len(models)
+			models[m] = id
+		}
+		if seen[[2]int{id, ep}] {
+			return badf(path, line, "model %s: epoch %d appears twice", m, ep)
+		}
+		seen[[2]int{id, ep}] = true
+		eps := metrics[m]
+		if i, found := slices.BinarySearchFunc(eps, ep, func(e Epoch, t int) int { return e.Epoch - t }); found {
+			eps[i].ImgPerS, eps[i].Seconds = ips, secs
+		}
+		return nil
+	})
+	return err == nil, err
 }
 
 var predictionColumns = []string{"model", "index", "label", "pred", "prob"}
@@ -390,7 +473,7 @@ var predictionColumns = []string{"model", "index", "label", "pred", "prob"}
 func loadPredictions(path string) (map[string][]Prediction, error) {
 	out := map[string][]Prediction{}
 	firstLine := map[string]map[int]int{} // model -> index -> line, for duplicate reports
-	err := csvTable(path, predictionColumns, func(rec []string, col []int, line int) error {
+	err := csvTable(path, predictionColumns, nil, func(rec []string, col []int, line int) error {
 		m := rec[col[0]]
 		if !validModel(m) {
 			return badf(path, line, "model name %q: want letters, digits, _ or -", m)

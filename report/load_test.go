@@ -13,7 +13,8 @@ import (
 	"fmnist/report/reporttest"
 )
 
-const metricsHead = "model,epoch,train_loss,train_acc,val_loss,val_acc,lr,img_per_s,seconds\n"
+const metricsHead = "model,epoch,train_loss,train_acc,val_loss,val_acc,lr\n"
+const timingHead = "model,epoch,img_per_s,seconds\n"
 const predsHead = "model,index,label,pred,prob\n"
 
 func TestLoad(t *testing.T) {
@@ -57,9 +58,9 @@ func TestLoad(t *testing.T) {
 func TestLoadLenient(t *testing.T) {
 	dir, _ := newRun(t, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10})
 	write(t, dir, report.MetricsFile, "extra,"+metricsHead+
-		"x,cnn,3,0.5,0.8,0.6,0.75,0.1,100,1\n"+
-		"x,cnn,1,NaN,0.5,+Inf,0.45,0.1,100,1\n"+
-		"x,cnn,2,0.6,0.7,0.7,0.72,0.1,100,1\n")
+		"x,cnn,3,0.5,0.8,0.6,0.75,0.1\n"+
+		"x,cnn,1,NaN,0.5,+Inf,0.45,0.1\n"+
+		"x,cnn,2,0.6,0.7,0.7,0.72,0.1\n")
 	r, err := report.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +75,63 @@ func TestLoadLenient(t *testing.T) {
 	// and the curves still draw
 	if _, err := report.Build(dir, report.Options{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Timings come from timing.csv, or from the last two columns of an older
+// metrics.csv; without either the epochs load with zero timings.
+func TestLoadTiming(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spec   reporttest.Spec
+		timing bool
+	}{
+		{"timing.csv", reporttest.Spec{}, true},
+		{"old metrics.csv", reporttest.Spec{OldMetrics: true}, true},
+		{"none", reporttest.Spec{NoTiming: true}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.spec.Models, tc.spec.Epochs, tc.spec.Images = []string{"mlp", "cnn"}, 3, 10
+			dir, want := newRun(t, tc.spec)
+			r, err := report.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Timing != tc.timing {
+				t.Errorf("Timing %v, want %v", r.Timing, tc.timing)
+			}
+			for _, m := range r.Models {
+				for i, e := range r.Metrics[m] {
+					w := want.Metrics[m][i]
+					if !tc.timing {
+						w.ImgPerS, w.Seconds = 0, 0
+					}
+					if math.Abs(e.ImgPerS-w.ImgPerS) > 0.5 || math.Abs(e.Seconds-w.Seconds) > 1e-4 {
+						t.Errorf("%s epoch %d: %v img/s %v s, want %v and %v", m, e.Epoch, e.ImgPerS, e.Seconds, w.ImgPerS, w.Seconds)
+					}
+				}
+			}
+			if _, err := report.Build(dir, report.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			page, err := os.ReadFile(filepath.Join(dir, report.HTMLFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dash := strings.Contains(string(page), "<td>–</td><td>–</td></tr>"); dash == tc.timing {
+				t.Errorf("timing %v, but the epoch table shows dashes: %v", tc.timing, dash)
+			}
+		})
+	}
+	// A timing row for an epoch metrics.csv lacks is ignored.
+	dir, _ := newRun(t, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10})
+	write(t, dir, report.TimingFile, timingHead+"cnn,1,100,2\ncnn,2,100,2\nmlp,1,5,5\n")
+	r, err := report.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := r.Metrics["cnn"]; len(e) != 1 || e[0].Seconds != 2 || len(r.Metrics["mlp"]) != 0 {
+		t.Errorf("metrics %+v", r.Metrics)
 	}
 }
 
@@ -99,15 +157,21 @@ func TestLoadErrors(t *testing.T) {
 		{"config null", report.ConfigFile, "null", "config.json: not a JSON object: null", true},
 		{"metrics empty", report.MetricsFile, "", "metrics.csv: empty file", true},
 		{"metrics header lacks a column", report.MetricsFile, "model,epoch\ncnn,1\n", `metrics.csv: line 1: header has no column "train_loss"`, true},
-		{"metrics short row", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,0.75,0.1,100,1\ncnn,2,0.4\n", "metrics.csv: line 3: wrong number of fields", true},
-		{"metrics bare quote", report.MetricsFile, metricsHead + "cnn,1,0.5,0\"8,0.6,0.75,0.1,100,1\n", "metrics.csv: line 2: bare \" in non-quoted-field", true},
-		{"metrics not a number", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,abc,0.1,100,1\n", `metrics.csv: line 2: val_acc "abc" is not a number`, true},
-		{"metrics epoch not an integer", report.MetricsFile, metricsHead + "cnn,1.5,0.5,0.8,0.6,0.7,0.1,100,1\n", `metrics.csv: line 2: epoch "1.5" is not an integer`, true},
-		{"metrics accuracy in percent", report.MetricsFile, metricsHead + "cnn,1,0.5,91.5,0.6,0.7,0.1,100,1\n", "metrics.csv: line 2: train_acc 91.5 outside [0, 1] (accuracies are fractions)", true},
-		{"metrics NaN accuracy", report.MetricsFile, metricsHead + "cnn,1,0.5,0.9,0.6,NaN,0.1,100,1\n", "metrics.csv: line 2: val_acc NaN outside [0, 1]", true},
-		{"metrics negative seconds", report.MetricsFile, metricsHead + "cnn,1,0.5,0.9,0.6,0.8,0.1,100,-1\n", "metrics.csv: line 2: seconds -1: want a finite number >= 0", true},
-		{"metrics duplicate epoch", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,0.7,0.1,100,1\ncnn,2,0.5,0.8,0.6,0.7,0.1,100,1\ncnn,1,0.5,0.8,0.6,0.7,0.1,100,1\n", "metrics.csv: line 4: model cnn: epoch 1 appears twice", true},
-		{"metrics model name with a path", report.MetricsFile, metricsHead + "../cnn,1,0.5,0.8,0.6,0.7,0.1,100,1\n", `metrics.csv: line 2: model name "../cnn"`, true},
+		{"metrics short row", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,0.75,0.1\ncnn,2,0.4\n", "metrics.csv: line 3: wrong number of fields", true},
+		{"metrics bare quote", report.MetricsFile, metricsHead + "cnn,1,0.5,0\"8,0.6,0.75,0.1\n", "metrics.csv: line 2: bare \" in non-quoted-field", true},
+		{"metrics not a number", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,abc,0.1\n", `metrics.csv: line 2: val_acc "abc" is not a number`, true},
+		{"metrics epoch not an integer", report.MetricsFile, metricsHead + "cnn,1.5,0.5,0.8,0.6,0.7,0.1\n", `metrics.csv: line 2: epoch "1.5" is not an integer`, true},
+		{"metrics accuracy in percent", report.MetricsFile, metricsHead + "cnn,1,0.5,91.5,0.6,0.7,0.1\n", "metrics.csv: line 2: train_acc 91.5 outside [0, 1] (accuracies are fractions)", true},
+		{"metrics NaN accuracy", report.MetricsFile, metricsHead + "cnn,1,0.5,0.9,0.6,NaN,0.1\n", "metrics.csv: line 2: val_acc NaN outside [0, 1]", true},
+		{"metrics negative lr", report.MetricsFile, metricsHead + "cnn,1,0.5,0.9,0.6,0.8,-0.1\n", "metrics.csv: line 2: lr -0.1: want a finite number >= 0", true},
+		{"old metrics negative seconds", report.MetricsFile, "model,epoch,train_loss,train_acc,val_loss,val_acc,lr,img_per_s,seconds\ncnn,1,0.5,0.9,0.6,0.8,0.1,100,-1\n", "metrics.csv: line 2: seconds -1: want a finite number >= 0", true},
+		{"timing negative seconds", report.TimingFile, timingHead + "cnn,1,100,-1\n", "timing.csv: line 2: seconds -1: want a finite number >= 0", true},
+		{"timing not a number", report.TimingFile, timingHead + "cnn,1,fast,1\n", `timing.csv: line 2: img_per_s "fast" is not a number`, true},
+		{"timing header lacks a column", report.TimingFile, "model,epoch,seconds\ncnn,1,1\n", `timing.csv: line 1: header has no column "img_per_s"`, true},
+		{"timing duplicate epoch", report.TimingFile, timingHead + "cnn,1,100,1\ncnn,1,100,1\n", "timing.csv: line 3: model cnn: epoch 1 appears twice", true},
+		{"timing empty", report.TimingFile, "", "timing.csv: empty file", true},
+		{"metrics duplicate epoch", report.MetricsFile, metricsHead + "cnn,1,0.5,0.8,0.6,0.7,0.1\ncnn,2,0.5,0.8,0.6,0.7,0.1\ncnn,1,0.5,0.8,0.6,0.7,0.1\n", "metrics.csv: line 4: model cnn: epoch 1 appears twice", true},
+		{"metrics model name with a path", report.MetricsFile, metricsHead + "../cnn,1,0.5,0.8,0.6,0.7,0.1\n", `metrics.csv: line 2: model name "../cnn"`, true},
 		{"results not JSON", report.ResultsFile, "mlp: 0.9", "results.json: not valid JSON", true},
 		{"results truncated", report.ResultsFile, `{"mlp": {"test_acc": 0.9`, "results.json: not valid JSON", true},
 		{"results an array", report.ResultsFile, `[{"test_acc": 0.9}]`, "results.json: not valid JSON for results: the top level is a JSON array, want an object", true},
@@ -173,7 +237,7 @@ func TestLoadTruncated(t *testing.T) {
 	if testing.Short() {
 		step = 7
 	}
-	for _, name := range []string{report.ConfigFile, report.MetricsFile, report.ResultsFile, report.PredictionsFile} {
+	for _, name := range []string{report.ConfigFile, report.MetricsFile, report.TimingFile, report.ResultsFile, report.PredictionsFile} {
 		full, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -189,10 +253,16 @@ func TestLoadTruncated(t *testing.T) {
 }
 
 func FuzzLoadMetrics(f *testing.F) {
-	f.Add([]byte(metricsHead + "cnn,1,0.5,0.8,0.6,0.75,0.1,100,1\n"))
-	f.Add([]byte(metricsHead + "cnn,1,NaN,0.8,Inf,0.75,0.1,100,1\ncnn,1,0.5,0.8,0.6,0.75,0.1,100,1\n"))
+	f.Add([]byte(metricsHead + "cnn,1,0.5,0.8,0.6,0.75,0.1\n"))
+	f.Add([]byte(metricsHead + "cnn,1,NaN,0.8,Inf,0.75,0.1\ncnn,1,0.5,0.8,0.6,0.75,0.1\n"))
 	f.Add([]byte("model,epoch\n\"a\nb\",1\n"))
 	fuzzFile(f, report.MetricsFile)
+}
+
+func FuzzLoadTiming(f *testing.F) {
+	f.Add([]byte(timingHead + "cnn,1,100,1\n"))
+	f.Add([]byte(timingHead + "cnn,1,100,1\ncnn,2,Inf,1\nmlp,1,5,5\n"))
+	fuzzFile(f, report.TimingFile)
 }
 
 func FuzzLoadPredictions(f *testing.F) {

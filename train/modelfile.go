@@ -111,6 +111,9 @@ func buildFrom(path string, meta map[string]string, key string) (*nn.Model, erro
 	if err := json.Unmarshal([]byte(js), &s); err != nil {
 		return nil, fmt.Errorf("train: %s: bad %q metadata: %w", path, key, err)
 	}
+	if err := CheckSpec(s); err != nil { // before Build allocates what the file claims
+		return nil, fmt.Errorf("train: %s: %q metadata: %w", path, key, err)
+	}
 	m, err := nn.Build(s, 0)
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)

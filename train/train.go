@@ -35,29 +35,45 @@ type Config struct {
 	Patience       int     `json:"patience"` // stop after this many epochs without a better val acc; 0 = never
 }
 
-// Validate reports the first nonsensical value.
+// Limits that keep a typo from asking for more memory or steps than any
+// machine has: past them a config is refused rather than crashing later.
+const (
+	MaxEpochs = 100_000
+	MaxBatch  = 65_536
+)
+
+// Validate reports the first nonsensical value. Comparisons are written so
+// that NaN fails them.
 func (c Config) Validate() error {
 	switch {
-	case c.Epochs <= 0:
-		return fmt.Errorf("train: epochs %d, want > 0", c.Epochs)
-	case c.Batch <= 0:
-		return fmt.Errorf("train: batch %d, want > 0", c.Batch)
+	case c.Epochs <= 0 || c.Epochs > MaxEpochs:
+		return fmt.Errorf("train: epochs %d, want 1 to %d", c.Epochs, MaxEpochs)
+	case c.Batch <= 0 || c.Batch > MaxBatch:
+		return fmt.Errorf("train: batch %d, want 1 to %d", c.Batch, MaxBatch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("train: learning rate %v, want > 0", c.LR)
-	case c.LabelSmoothing < 0 || c.LabelSmoothing >= 1:
+	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
 		return fmt.Errorf("train: label smoothing %v, want in [0, 1)", c.LabelSmoothing)
-	case c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1:
-		return fmt.Errorf("train: weight decay %v / momentum %v out of range", c.WeightDecay, c.Momentum)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("train: weight decay %v, want >= 0", c.WeightDecay)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("train: momentum %v, want in [0, 1)", c.Momentum)
+	case !(c.WarmupEpochs >= 0 && c.WarmupEpochs <= float64(c.Epochs)):
+		return fmt.Errorf("train: warmup epochs %v, want 0 to %d (the epochs)", c.WarmupEpochs, c.Epochs)
 	case c.Patience < 0:
 		return fmt.Errorf("train: patience %d, want >= 0", c.Patience)
 	}
 	if c.Optimizer != "sgd" && c.Optimizer != "adamw" {
 		return fmt.Errorf("train: unknown optimizer %q (want sgd or adamw)", c.Optimizer)
 	}
+	if _, err := optim.ParseSchedule(c.Schedule, c.LR, 1, 0); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	return nil
 }
 
-// Record is one epoch of one model: a row of metrics.csv.
+// Record is one epoch of one model: a row of metrics.csv, and of timing.csv
+// for ImgPerS and Seconds, which vary from run to run.
 type Record struct {
 	Model     string  `json:"model"`
 	Epoch     int     `json:"epoch"`
@@ -86,8 +102,13 @@ type Hooks struct {
 	Epoch    func(Record)
 	Progress func(Progress)
 	// Stop is polled after every step; when it returns true the run ends
-	// after that step with ErrInterrupted.
+	// after that step with an *InterruptedError.
 	Stop func() bool
+	// Checkpoint receives the complete state of the run at the end of
+	// every epoch and, when Stop ends it, after the last step. The state
+	// shares storage with the run and is valid only during the call. An
+	// error from it ends Fit with that error.
+	Checkpoint func(*FitState) error
 }
 
 // Result summarises a finished run. The model holds the best weights.
@@ -102,92 +123,195 @@ type Result struct {
 // ErrDiverged is returned when the loss becomes NaN or infinite.
 var ErrDiverged = errors.New("train: loss diverged")
 
-// ErrInterrupted is returned when Hooks.Stop asked to stop.
+// ErrInterrupted is matched (errors.Is) by the *InterruptedError returned
+// when Hooks.Stop asked to stop.
 var ErrInterrupted = errors.New("train: interrupted")
+
+// InterruptedError says where a run stopped and, when one was written,
+// which checkpoint holds it.
+type InterruptedError struct {
+	Model       string
+	Epoch       int // 1-based
+	Step, Steps int // steps of Epoch done, of Steps
+	Checkpoint  string
+}
+
+// Error says where the run stopped.
+func (e *InterruptedError) Error() string {
+	s := fmt.Sprintf("train: interrupted in %s epoch %d after step %d of %d", e.Model, e.Epoch, e.Step, e.Steps)
+	if e.Steps == 0 {
+		s = fmt.Sprintf("train: interrupted before %s", e.Model)
+	}
+	if e.Checkpoint != "" {
+		s += "; checkpoint " + e.Checkpoint
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrInterrupted) true.
+func (e *InterruptedError) Is(target error) bool { return target == ErrInterrupted }
 
 // Fit trains m on tr, validates on va after every epoch, and leaves m with
 // the weights of the best validation epoch.
 func Fit(name string, m *nn.Model, tr, va Batches, cfg Config, seed uint64, h Hooks) (*Result, error) {
+	return FitFrom(name, m, tr, va, cfg, seed, h, nil)
+}
+
+// FitFrom is Fit continued from a state that Hooks.Checkpoint received:
+// with the same model spec, data and config it ends bit for bit where the
+// uninterrupted Fit ends. A nil from starts afresh.
+func FitFrom(name string, m *nn.Model, tr, va Batches, cfg Config, seed uint64, h Hooks, from *FitState) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	steps := tr.Batches()
+	if steps == 0 {
+		return nil, fmt.Errorf("train: %s: no training data", name)
+	}
 	total := cfg.Epochs * steps
 	sched, err := optim.ParseSchedule(cfg.Schedule, cfg.LR, total, int(cfg.WarmupEpochs*float64(steps)))
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	var opt optim.Optimizer
+	f := &fitter{name: name, m: m, tr: tr, va: va, cfg: cfg, h: h, sched: sched, steps: steps,
+		params: m.Params(), res: &Result{BestEpoch: -1, BestVal: -1}}
 	if cfg.Optimizer == "adamw" {
-		opt = optim.NewAdam(0.9, 0.999, 1e-8, cfg.WeightDecay, true)
+		f.opt = optim.NewAdam(0.9, 0.999, 1e-8, cfg.WeightDecay, true)
 	} else {
-		opt = optim.NewSGD(cfg.Momentum, cfg.WeightDecay, cfg.Nesterov)
+		f.opt = optim.NewSGD(cfg.Momentum, cfg.WeightDecay, cfg.Nesterov)
 	}
-	params := m.Params()
-	res := &Result{BestEpoch: -1, BestVal: -1}
-	var best []nn.Named
-	var dlogits *tensor.Tensor
+	f.opt.Init(f.params)
+	if from != nil {
+		if err := f.restore(from); err != nil {
+			return nil, err
+		}
+	}
+	return f.run()
+}
+
+// fitter is the state of one Fit: everything a checkpoint holds.
+type fitter struct {
+	name   string
+	m      *nn.Model
+	tr, va Batches
+	cfg    Config
+	h      Hooks
+	sched  optim.Schedule
+	opt    optim.Optimizer
+	params []*nn.Param
+	steps  int // per epoch
+
+	epoch, batch, step int     // epochs done, batches of this epoch done, steps done
+	lossSum            float64 // of this epoch so far
+	hits, seen         int
+	prevEpochSecs      float64 // this epoch's training time before a resume
+	prevSecs           float64 // the whole fit's time before a resume
+	res                *Result
+	best               []nn.Named
+	dlogits            *tensor.Tensor
+}
+
+func (f *fitter) run() (*Result, error) {
 	start := time.Now()
-	step := 0
-	for e := 0; e < cfg.Epochs; e++ {
+	cfg, h := f.cfg, f.h
+	for f.epoch < cfg.Epochs {
+		if cfg.Patience > 0 && f.epoch > 0 && f.epoch-f.res.BestEpoch >= cfg.Patience {
+			break
+		}
 		t0 := time.Now()
-		tr.Epoch(e)
-		var lossSum float64
-		var hits, seen int
-		lr := sched.LR(step)
-		for k := 0; ; k++ {
-			x, y, ok := tr.Next()
+		f.tr.Epoch(f.epoch)
+		if f.batch > 0 {
+			seek(f.tr, f.batch)
+		}
+		for {
+			x, y, ok := f.tr.Next()
 			if !ok {
 				break
 			}
-			lr = sched.LR(step)
-			logits := m.Forward(x, true)
-			n, classes := logits.Shape[0], logits.Shape[1]
-			dlogits = tensor.Ensure(dlogits, n, classes)
-			loss, correct := kernels.SoftmaxCrossEntropy(dlogits.Data, logits.Data, y, n, classes, float32(cfg.LabelSmoothing))
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return res, fmt.Errorf("%w: %s epoch %d step %d: loss %v (learning rate %g is likely too high)",
-					ErrDiverged, name, e+1, k+1, loss, lr)
+			if err := f.trainStep(x, y); err != nil {
+				return f.res, err
 			}
-			m.Backward(dlogits)
-			opt.Step(params, lr)
-			step++
-			lossSum += loss * float64(n)
-			hits += correct
-			seen += n
 			if h.Progress != nil {
-				h.Progress(Progress{Model: name, Epoch: e + 1, Step: k + 1, Steps: steps, Images: seen,
-					Elapsed: time.Since(t0), RunningLoss: lossSum / float64(seen), RunningAcc: float64(hits) / float64(seen)})
+				h.Progress(Progress{Model: f.name, Epoch: f.epoch + 1, Step: f.batch, Steps: f.steps, Images: f.seen,
+					Elapsed:     time.Duration(f.prevEpochSecs*float64(time.Second)) + time.Since(t0),
+					RunningLoss: f.lossSum / float64(f.seen), RunningAcc: float64(f.hits) / float64(f.seen)})
 			}
 			if h.Stop != nil && h.Stop() {
-				return res, ErrInterrupted
+				ie := &InterruptedError{Model: f.name, Epoch: f.epoch + 1, Step: f.batch, Steps: f.steps}
+				if h.Checkpoint != nil {
+					if err := h.Checkpoint(f.state(t0, start, true)); err != nil {
+						return f.res, fmt.Errorf("train: interrupted, and saving the checkpoint failed: %w", err)
+					}
+				}
+				return f.res, ie
 			}
 		}
-		trainSecs := time.Since(t0).Seconds()
-		ev := Evaluate(Eval{m}, va, nil)
-		rec := Record{Model: name, Epoch: e + 1, TrainLoss: lossSum / float64(max(seen, 1)),
-			TrainAcc: float64(hits) / float64(max(seen, 1)), ValLoss: ev.Loss, ValAcc: ev.Acc, LR: lr,
-			ImgPerS: float64(seen) / trainSecs, Seconds: time.Since(t0).Seconds()}
-		res.Records = append(res.Records, rec)
-		res.Epochs = e + 1
+		trainSecs := f.prevEpochSecs + time.Since(t0).Seconds()
+		ev := Evaluate(Eval{f.m}, f.va, nil)
+		rec := Record{Model: f.name, Epoch: f.epoch + 1, TrainLoss: f.lossSum / float64(max(f.seen, 1)),
+			TrainAcc: float64(f.hits) / float64(max(f.seen, 1)), ValLoss: ev.Loss, ValAcc: ev.Acc,
+			LR: f.sched.LR(f.step - 1), ImgPerS: float64(f.seen) / trainSecs,
+			Seconds: f.prevEpochSecs + time.Since(t0).Seconds()}
+		f.res.Records = append(f.res.Records, rec)
+		f.epoch++
+		f.res.Epochs = f.epoch
 		if h.Epoch != nil {
 			h.Epoch(rec)
 		}
-		if ev.Acc > res.BestVal {
-			res.BestVal, res.BestEpoch = ev.Acc, e+1
-			best = snapshot(best, m.StateDict())
+		if ev.Acc > f.res.BestVal {
+			f.res.BestVal, f.res.BestEpoch = ev.Acc, f.epoch
+			f.best = snapshot(f.best, f.m.StateDict())
 		}
-		if cfg.Patience > 0 && e+1-res.BestEpoch >= cfg.Patience {
-			break
-		}
-	}
-	res.Seconds = time.Since(start).Seconds()
-	if best != nil {
-		if err := m.LoadStateDict(best); err != nil {
-			return res, fmt.Errorf("train: restoring best weights: %w", err)
+		f.batch, f.lossSum, f.hits, f.seen, f.prevEpochSecs = 0, 0, 0, 0, 0
+		if h.Checkpoint != nil {
+			if err := h.Checkpoint(f.state(time.Now(), start, false)); err != nil {
+				return f.res, err
+			}
 		}
 	}
-	return res, nil
+	f.res.Seconds = f.prevSecs + time.Since(start).Seconds()
+	if f.best != nil {
+		if err := f.m.LoadStateDict(f.best); err != nil {
+			return f.res, fmt.Errorf("train: restoring best weights: %w", err)
+		}
+	}
+	return f.res, nil
+}
+
+// trainStep does one optimiser step on a batch. In steady state it
+// allocates nothing.
+func (f *fitter) trainStep(x *tensor.Tensor, y []uint8) error {
+	lr := f.sched.LR(f.step)
+	logits := f.m.Forward(x, true)
+	n, classes := logits.Shape[0], logits.Shape[1]
+	f.dlogits = tensor.Ensure(f.dlogits, n, classes)
+	loss, correct := kernels.SoftmaxCrossEntropy(f.dlogits.Data, logits.Data, y, n, classes, float32(f.cfg.LabelSmoothing))
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("%w: %s epoch %d step %d: loss %v (the learning rate, %g at this step, is likely too high)",
+			ErrDiverged, f.name, f.epoch+1, f.batch+1, loss, lr)
+	}
+	f.m.Backward(f.dlogits)
+	f.opt.Step(f.params, lr)
+	f.step++
+	f.batch++
+	f.lossSum += loss * float64(n)
+	f.hits += correct
+	f.seen += n
+	return nil
+}
+
+// seek makes batch k of the current epoch the next one: by Seek when the
+// source has it, else by reading k batches.
+func seek(b Batches, k int) {
+	if s, ok := b.(interface{ Seek(int) }); ok {
+		s.Seek(k)
+		return
+	}
+	for range k {
+		if _, _, ok := b.Next(); !ok {
+			return
+		}
+	}
 }
 
 // snapshot deep-copies a state dict into dst's storage when it fits.

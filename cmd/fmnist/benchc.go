@@ -39,6 +39,9 @@ func cmdBench(args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(rep.Results) == 0 && len(rep.Memory) == 0 {
+		return usageErrorf("--only %q matches no benchmark (the names start with mlp-ref, cnn-ref or sgemm)", *only)
+	}
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(rep)
 	}

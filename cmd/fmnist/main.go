@@ -101,13 +101,19 @@ func newFlags(name, synopsis, about string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args and turns flag errors into usage errors.
+// parseFlags parses args and turns flag errors into usage errors: one line
+// that points to --help, rather than the flag package's error and usage.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
 			return err
 		}
-		return usageErrorf("%v", err)
+		return usageErrorf("%v (see fmnist %s --help)", err, fs.Name())
 	}
 	return nil
 }

@@ -1,14 +1,16 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,7 +24,8 @@ func init() {
 		summary: "run the whole pipeline: data, MLP, CNN, CNN features + MLP, test results"})
 }
 
-// commonFlags are the data and config flags that run and train share.
+// commonFlags are the data, config and checkpoint flags that run and train
+// share.
 type commonFlags struct {
 	data     string
 	noVerify bool
@@ -31,37 +34,68 @@ type commonFlags struct {
 	epochs   int
 	subset   int
 	out      string
+	keep     int
+	resume   string
+	every    time.Duration
 }
 
-func (c *commonFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	Int64Var(*int64, string, int64, string)
-	IntVar(*int, string, int, string)
-}) {
+// recipeFlags change what is trained: they conflict with --resume, which
+// uses the config saved in the run folder.
+var recipeFlags = []string{"config", "seed", "epochs", "subset", "out", "backbone"}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", "", "folder holding the four IDX .gz files (default: $FMNIST_DATA, the cache, Debian's package, then download)")
 	fs.BoolVar(&c.noVerify, "no-verify", false, "skip the SHA-256 check of the data files (for your own variant of the files)")
-	fs.StringVar(&c.config, "config", "", "JSON file with hyperparameters; see the config.json of any run for every key")
+	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters; see the config.json of any run for every key")
 	fs.Int64Var(&c.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
 	fs.IntVar(&c.epochs, "epochs", 0, "epochs for every model, overriding the config (0: the config's)")
 	fs.IntVar(&c.subset, "subset", 0, "train on only the first N training images, for a quick try (0: all)")
-	fs.StringVar(&c.out, "out", "", "output folder (default runs/<timestamp>)")
+	fs.StringVar(&c.out, "out", "", "output folder, new or empty (default runs/<timestamp>)")
+	fs.IntVar(&c.keep, "keep", 2, "checkpoints to keep under OUT/checkpoints (one is written at the end of every epoch)")
+	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run in this folder from its last checkpoint, with its config")
+	fs.DurationVar(&c.every, "progress-every", 30*time.Second, "when stderr is not a terminal, print a progress line this often (0: never)")
 }
 
-// resolve builds the run config from defaults, the config file and flags.
+// check validates the flags that do not need the config.
+func (c *commonFlags) check(fs *flag.FlagSet) error {
+	if c.keep < 1 {
+		return usageErrorf("--keep %d: want at least 1", c.keep)
+	}
+	if c.every < 0 {
+		return usageErrorf("--progress-every %v: want 0 or more", c.every)
+	}
+	if c.resume == "" {
+		return nil
+	}
+	var clash []string
+	fs.Visit(func(f *flag.Flag) {
+		for _, r := range recipeFlags {
+			if f.Name == r {
+				clash = append(clash, "--"+r)
+			}
+		}
+	})
+	if len(clash) > 0 {
+		return usageErrorf("%s: --resume continues with the config and folder of %s; leave out what would change them",
+			strings.Join(clash, ", "), c.resume)
+	}
+	return nil
+}
+
+// resolve builds the run config from defaults, the config file and flags,
+// and prepares a new output folder.
 func (c *commonFlags) resolve() (train.RunConfig, error) {
 	cfg := train.DefaultConfig()
 	if c.config != "" {
-		b, err := os.ReadFile(c.config)
-		if err != nil {
-			return cfg, fmt.Errorf("config: %w", err)
-		}
-		if err := decodeConfig(b, &cfg); err != nil {
-			return cfg, fmt.Errorf("config %s: %w", c.config, err)
+		var err error
+		if cfg, err = train.ReadConfig(c.config, cfg); err != nil {
+			return cfg, err
 		}
 	}
 	if c.seed >= 0 {
 		cfg.Seed = uint64(c.seed)
+	} else if c.seed != -1 {
+		return cfg, usageErrorf("--seed %d: want 0 or more", c.seed)
 	}
 	if c.epochs < 0 {
 		return cfg, usageErrorf("--epochs %d: want a positive number", c.epochs)
@@ -81,15 +115,80 @@ func (c *commonFlags) resolve() (train.RunConfig, error) {
 	if c.out == "" {
 		c.out = filepath.Join("runs", time.Now().Format("20060102-150405"))
 	}
-	return cfg, nil
+	return cfg, newOut(c.out)
 }
 
-// decodeConfig reads JSON strictly: an unknown key is an error, since a
-// typo would otherwise silently fall back to a default.
-func decodeConfig(b []byte, cfg *train.RunConfig) error {
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(cfg)
+// newOut creates the output folder before the data is loaded, so that a
+// bad --out fails at once, and refuses a folder that holds a run: writing
+// over it would lose that run.
+func newOut(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+		return fmt.Errorf("--out %s already holds a run; continue it with --resume %s, or choose another folder", dir, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// openResume reads the checkpoint of --resume and checks it is of cmd.
+func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
+	ck, err := train.LatestCheckpoint(c.resume)
+	if err != nil {
+		return nil, err
+	}
+	if ck.Command != cmd {
+		return nil, usageErrorf("%s holds a run of `fmnist %s`: resume it with `fmnist %s --resume %s`",
+			c.resume, ck.Command, ck.Command, c.resume)
+	}
+	if ck.Stage == "" {
+		return nil, fmt.Errorf("%s: the run finished; there is nothing to resume", c.resume)
+	}
+	c.out = c.resume
+	return ck, nil
+}
+
+// resumeCommand is the command line that continues this run.
+func (c *commonFlags) resumeCommand(cmd string) string {
+	args := []string{os.Args[0], cmd, "--resume", c.out}
+	if c.data != "" {
+		args = append(args, "--data", c.data)
+	}
+	if c.noVerify {
+		args = append(args, "--no-verify")
+	}
+	if c.keep != 2 {
+		args = append(args, "--keep", fmt.Sprint(c.keep))
+	}
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// stopped turns an interruption into the message that says how to resume.
+func (c *commonFlags) stopped(cmd string, err error) error {
+	var ie *train.InterruptedError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	if ie.Checkpoint == "" {
+		return fmt.Errorf("%v; no checkpoint could be written, what finished is in %s", ie, c.out)
+	}
+	return fmt.Errorf("%v; resume with: %s", ie, c.resumeCommand(cmd))
 }
 
 // loadData locates, verifies and decodes the dataset, saying where from.
@@ -117,10 +216,30 @@ func printShapes(w io.Writer, s *train.Splits) {
 }
 
 // stopOnSignal returns a Stop hook that turns true after SIGINT or SIGTERM,
-// and a function that restores the default handling.
-func stopOnSignal() (func() bool, func()) {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	return func() bool { return ctx.Err() != nil }, cancel
+// and a function that restores the default handling. After the first
+// signal the default handling is back, so a second one ends the process at
+// once (checkpoints are written atomically, so that loses nothing saved).
+func stopOnSignal(log io.Writer) (stop func() bool, release func()) {
+	var flag atomic.Bool
+	ch := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			flag.Store(true)
+			signal.Stop(ch)
+			fmt.Fprintf(log, "\n%v: stopping after this step to save a checkpoint (again to quit at once)\n", s)
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return flag.Load, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+		})
+	}
 }
 
 func cmdRun(args []string) error {
@@ -128,7 +247,10 @@ func cmdRun(args []string) error {
 		"Runs the whole pipeline: locates and verifies the data, splits off a validation set, trains the MLP\n"+
 			"on pixels, the five-convolution CNN, and an MLP on the CNN's features, then evaluates each once on\n"+
 			"the test set with the weights of its best validation epoch. Writes config.json, metrics.csv,\n"+
-			"results.json, predictions.csv and mlp/cnn/cnn_mlp.safetensors to the output folder.")
+			"timing.csv, results.json, predictions.csv and mlp/cnn/cnn_mlp.safetensors to the output folder.\n\n"+
+			"A checkpoint is saved under OUT/checkpoints at the end of every epoch and on SIGINT or SIGTERM\n"+
+			"(after the current step); --resume OUT continues from the last one and ends with the same files\n"+
+			"as a run that was never stopped.")
 	var c commonFlags
 	c.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -137,8 +259,18 @@ func cmdRun(args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := c.resolve()
-	if err != nil {
+	if err := c.check(fs); err != nil {
+		return err
+	}
+	var cfg train.RunConfig
+	var ck *train.Checkpoint
+	var err error
+	if c.resume != "" {
+		if ck, err = c.openResume("run"); err != nil {
+			return err
+		}
+		cfg = ck.Config
+	} else if cfg, err = c.resolve(); err != nil {
 		return err
 	}
 	f, err := c.loadData(os.Stderr)
@@ -150,11 +282,11 @@ func cmdRun(args []string) error {
 		return err
 	}
 	printShapes(os.Stdout, splits)
-	stop, release := stopOnSignal()
+	stop, release := stopOnSignal(os.Stderr)
 	defer release()
-	b := newBar(os.Stderr)
+	b := newBar(os.Stderr, c.every)
 	start := time.Now()
-	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out,
+	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: "run", Resume: ck,
 		Log: func(s string) { b.clear(); fmt.Fprintln(os.Stderr, s) },
 		Hooks: train.Hooks{
 			Progress: b.progress,
@@ -162,11 +294,9 @@ func cmdRun(args []string) error {
 			Epoch:    func(r train.Record) { b.clear(); printEpoch(r) },
 		}}
 	res, err := p.Run()
-	if errors.Is(err, train.ErrInterrupted) {
-		return fmt.Errorf("interrupted; what finished so far is in %s", c.out)
-	}
+	release()
 	if err != nil {
-		return err
+		return c.stopped("run", err)
 	}
 	printResults(os.Stdout, res)
 	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels}

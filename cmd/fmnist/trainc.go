@@ -1,9 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"fmnist/train"
 )
@@ -13,35 +14,71 @@ func init() {
 		summary: "train one model alone: mlp, cnn, or head (on a trained CNN's features)"})
 }
 
+// trainStages maps the model argument of train to its pipeline stage.
+var trainStages = map[string]string{"mlp": "mlp", "cnn": "cnn", "head": "cnn_mlp"}
+
 func cmdTrain(args []string) error {
-	fs := newFlags("train", "train mlp|cnn|head [flags]",
+	fs := newFlags("train", "train mlp|cnn|head [flags]  or  train --resume DIR",
 		"Trains one part of the pipeline with the same recipe as run, and writes its model file, config.json,\n"+
-			"metrics.csv, results.json and predictions.csv to the output folder. head needs --backbone, a\n"+
-			"cnn.safetensors written by run or by train cnn.")
+			"metrics.csv, timing.csv, results.json and predictions.csv to the output folder. head needs\n"+
+			"--backbone, a cnn.safetensors written by run or by train cnn. Checkpoints and --resume work as for run.")
 	var c commonFlags
 	c.register(fs)
 	backbone := fs.String("backbone", "", "for head: the trained CNN file whose features the MLP learns from")
-	if len(args) == 0 || (args[0] != "mlp" && args[0] != "cnn" && args[0] != "head") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-			return nil
+	what := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		what, args = args[0], args[1:]
+		if trainStages[what] == "" {
+			return usageErrorf("unknown model %q: want mlp, cnn or head", what)
 		}
-		return usageErrorf("want a model to train: mlp, cnn or head")
 	}
-	what := args[0]
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
-	if what == "head" && *backbone == "" {
-		return usageErrorf("train head needs --backbone FILE (a cnn.safetensors)")
-	}
-	cfg, err := c.resolve()
-	if err != nil {
+	if err := c.check(fs); err != nil {
 		return err
+	}
+	var cfg train.RunConfig
+	var ck *train.Checkpoint
+	var err error
+	if c.resume != "" {
+		if ck, err = c.openResume("train"); err != nil {
+			return err
+		}
+		if len(ck.Stages) != 1 {
+			return fmt.Errorf("%s: a train checkpoint of %d stages", ck.Path, len(ck.Stages))
+		}
+		for k, s := range trainStages {
+			if s == ck.Stages[0] {
+				if what != "" && what != k {
+					return usageErrorf("%s holds a `train %s` run, not train %s", c.resume, k, what)
+				}
+				what = k
+			}
+		}
+		cfg, *backbone = ck.Config, ck.Backbone
+	} else {
+		if what == "" {
+			return usageErrorf("want a model to train: mlp, cnn or head")
+		}
+		if what == "head" && *backbone == "" {
+			return usageErrorf("train head needs --backbone FILE (a cnn.safetensors)")
+		}
+		if *backbone != "" && what != "head" {
+			return usageErrorf("--backbone is for train head")
+		}
+		if *backbone != "" {
+			// Saved in checkpoints: make it independent of the directory.
+			if abs, err := filepath.Abs(*backbone); err == nil {
+				*backbone = abs
+			}
+		}
+		if cfg, err = c.resolve(); err != nil {
+			return err
+		}
 	}
 	var cnn *train.Loaded
 	if what == "head" {
@@ -50,6 +87,10 @@ func cmdTrain(args []string) error {
 		}
 		if cnn.Kind != "cnn" {
 			return fmt.Errorf("--backbone %s holds a %s model, want a cnn", *backbone, cnn.Kind)
+		}
+		if ck != nil && cnn.Meta["checksum"] != ck.BackboneSum {
+			return fmt.Errorf("%s changed since the interrupted run (checksum %s, was %s)", *backbone,
+				cnn.Meta["checksum"], ck.BackboneSum)
 		}
 	}
 	f, err := c.loadData(os.Stderr)
@@ -67,12 +108,16 @@ func cmdTrain(args []string) error {
 		}
 	}
 	printShapes(os.Stdout, splits)
-	stop, release := stopOnSignal()
+	stop, release := stopOnSignal(os.Stderr)
 	defer release()
-	b := newBar(os.Stderr)
-	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out,
+	b := newBar(os.Stderr, c.every)
+	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Resume: ck,
+		Command: "train", Stages: []string{trainStages[what]}, Backbone: *backbone,
 		Log:   func(s string) { b.clear(); fmt.Fprintln(os.Stderr, s) },
 		Hooks: train.Hooks{Progress: b.progress, Stop: stop, Epoch: func(r train.Record) { b.clear(); printEpoch(r) }}}
+	if cnn != nil {
+		p.SetBackboneChecksum(cnn.Meta["checksum"])
+	}
 	if err := p.Start(); err != nil {
 		return err
 	}
@@ -84,11 +129,9 @@ func cmdTrain(args []string) error {
 	case "head":
 		_, err = p.TrainHead(cnn.Model)
 	}
-	if errors.Is(err, train.ErrInterrupted) {
-		return fmt.Errorf("interrupted; what finished so far is in %s", c.out)
-	}
+	release()
 	if err != nil {
-		return err
+		return c.stopped("train", err)
 	}
 	if err := p.Finish(); err != nil {
 		return err

@@ -31,6 +31,10 @@ type Spec struct {
 	// NoResults and NoPredictions leave out results.json or
 	// predictions.csv, as an interrupted run does.
 	NoResults, NoPredictions bool
+	// NoTiming leaves out timing.csv; OldMetrics writes the timings as the
+	// last two columns of metrics.csv instead, as fmnist did before
+	// timing.csv.
+	NoTiming, OldMetrics bool
 	// Epochs per model; default 4.
 	Epochs int
 	// Labels of the test set the predictions are for; when nil, a set of
@@ -59,8 +63,8 @@ const Config = `{"seed": 1, "val": 5000, "note": "<b>escaped</b> & \"quoted\"",
 // accuracy per model: different, so the tables differ.
 var accuracy = map[string]float64{"mlp": 0.84, "cnn": 0.91, "cnn_mlp": 0.92}
 
-// Write writes config.json, metrics.csv, results.json and predictions.csv
-// into dir, which must exist.
+// Write writes config.json, metrics.csv, timing.csv, results.json and
+// predictions.csv into dir, which must exist.
 func Write(dir string, s Spec) (*Run, error) {
 	if s.Models == nil {
 		s.Models = []string{"mlp", "cnn", "cnn_mlp"}
@@ -94,7 +98,11 @@ func Write(dir string, s Spec) (*Run, error) {
 	}
 
 	// metrics.csv: losses fall and accuracies rise, with a little noise.
-	metrics := [][]string{{"model", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "img_per_s", "seconds"}}
+	metrics := [][]string{{"model", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"}}
+	timing := [][]string{{"model", "epoch", "img_per_s", "seconds"}}
+	if s.OldMetrics {
+		metrics[0] = append(metrics[0], timing[0][2:]...)
+	}
 	for _, m := range s.MetricsModels {
 		top := acc(m)
 		for e := 1; e <= s.Epochs; e++ {
@@ -111,8 +119,12 @@ func Write(dir string, s Spec) (*Run, error) {
 			}
 			out.Metrics[m] = append(out.Metrics[m], ep)
 			g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-			metrics = append(metrics, []string{m, strconv.Itoa(e), g(ep.TrainLoss), g(ep.TrainAcc), g(ep.ValLoss),
-				g(ep.ValAcc), g(ep.LR), g(ep.ImgPerS), g(ep.Seconds)})
+			row := []string{m, strconv.Itoa(e), g(ep.TrainLoss), g(ep.TrainAcc), g(ep.ValLoss), g(ep.ValAcc), g(ep.LR)}
+			if s.OldMetrics {
+				row = append(row, g(ep.ImgPerS), g(ep.Seconds))
+			}
+			metrics = append(metrics, row)
+			timing = append(timing, []string{m, strconv.Itoa(e), g(ep.ImgPerS), g(ep.Seconds)})
 		}
 	}
 
@@ -169,6 +181,11 @@ func Write(dir string, s Spec) (*Run, error) {
 	}
 	if err := writeCSV(filepath.Join(dir, report.MetricsFile), metrics); err != nil {
 		return nil, err
+	}
+	if !s.NoTiming && !s.OldMetrics {
+		if err := writeCSV(filepath.Join(dir, report.TimingFile), timing); err != nil {
+			return nil, err
+		}
 	}
 	if !s.NoPredictions {
 		if err := writeCSV(filepath.Join(dir, report.PredictionsFile), preds); err != nil {
