@@ -42,3 +42,18 @@ func BenchmarkStepCNNRef(b *testing.B)    { benchModel(b, "cnn-ref", true) }
 func BenchmarkInferCNNRef(b *testing.B)   { benchModel(b, "cnn-ref", false) }
 func BenchmarkStepCNNRefBN(b *testing.B)  { benchModel(b, "cnn-ref-bn", true) }
 func BenchmarkInferCNNRefBN(b *testing.B) { benchModel(b, "cnn-ref-bn", false) }
+
+// The reference CNN with every convolution on im2col, the algorithm before
+// Winograd and pixel-pair GEMMs: the baseline of the two above.
+func BenchmarkStepCNNRefIm2col(b *testing.B) {
+	withConvAlgo(algoIm2col, func() { benchModel(b, "cnn-ref", true) })
+}
+func BenchmarkInferCNNRefIm2col(b *testing.B) {
+	withConvAlgo(algoIm2col, func() { benchModel(b, "cnn-ref", false) })
+}
+
+func withConvAlgo(algo int, f func()) {
+	defer func(old int) { convAlgo = old }(convAlgo)
+	convAlgo = algo
+	f()
+}

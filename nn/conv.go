@@ -7,17 +7,45 @@ import (
 	"fmnist/tensor"
 )
 
-// convChunkRows is the number of output pixels a convolution processes per
-// im2col chunk: 8 images at 28×28. It bounds the scratch of inference and
-// of the backward data pass, and keeps each chunk's columns warm in cache
-// between im2col and the GEMM. It must not depend on the machine, since the
-// weight gradient is summed chunk by chunk.
-var convChunkRows = 8 * 28 * 28
+// convChunkFloats is the size of the im2col chunk a convolution processes
+// at a time (8 images at 28×28 with 32 channels, 7 MiB): it bounds the
+// scratch of inference and of the backward data pass, and keeps each
+// chunk's columns warm in cache between im2col and the GEMM. It must not
+// depend on the machine, since the weight gradient is summed chunk by
+// chunk.
+var convChunkFloats = 8 * 28 * 28 * 9 * 32
 
 // convKeepFloats caps the im2col matrix a training Forward keeps for
 // Backward (256 MiB); above it, Backward recomputes the columns chunk by
 // chunk instead.
 var convKeepFloats = 1 << 26
+
+// The algorithms a convolution can run.
+const (
+	algoIm2col   = iota + 1 // im2col chunks and a GEMM each
+	algoWinograd            // kernels.WinogradConv
+	algoTaps                // kernels.Conv3x3Taps
+)
+
+// convAlgo forces an algorithm when not zero. For tests.
+var convAlgo = 0
+
+// convChoose picks the algorithm for an image size (see the package
+// documentation): Winograd F(2×2, 3×3) from 4×4 with two or more input
+// channels, one GEMM per pixel pair on smaller images, im2col otherwise.
+// Winograd works on whole images, whose transforms it holds per goroutine,
+// so it stops at 64×64.
+func convChoose(h, w, cin int) int {
+	switch {
+	case convAlgo != 0:
+		return convAlgo
+	case min(h, w) >= 4 && h*w <= 64*64 && cin >= 2:
+		return algoWinograd
+	case h*w <= 16:
+		return algoTaps
+	}
+	return algoIm2col
+}
 
 // Conv2D is a 3×3 convolution, stride 1, zero padding 1, on NHWC input
 // (B, H, W, Cin), giving (B, H, W, Cout). It may fuse a ReLU on its output.
@@ -37,6 +65,10 @@ type Conv2D struct {
 	col          []float32 // all of im2col(x) when kept, else one chunk
 	kept         bool      // col holds all rows of the last Forward's input
 	dcol         []float32 // one chunk of the column gradient
+
+	algo  int       // the algorithm of the last Forward
+	u, du []float32 // the Winograd transform of the weight, and its gradient
+	ws    winoScratch
 }
 
 // NewConv2D returns a 3×3 convolution with Kaiming-normal weights (fan-in
@@ -63,7 +95,7 @@ func (l *Conv2D) WithoutBias() *Conv2D { l.Bias = nil; return l }
 func (l *Conv2D) WithoutInputGrad() *Conv2D { l.noDX = true; return l }
 
 // chunk is the number of images per im2col chunk at this spatial size.
-func (l *Conv2D) chunk(hw int) int { return max(1, convChunkRows/max(hw, 1)) }
+func (l *Conv2D) chunk(hw int) int { return max(1, convChunkFloats/max(hw*9*l.Cin, 1)) }
 
 // Forward convolves x (B, H, W, Cin).
 func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
@@ -72,6 +104,17 @@ func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	hw, k := h*w, 9*l.Cin
 	l.x = x
 	l.y = tensor.Ensure(l.y, n, h, w, l.Cout)
+	l.kept = false
+	switch l.algo = convChoose(h, w, l.Cin); l.algo {
+	case algoWinograd:
+		l.u = grow(l.u, 16*l.Cin*l.Cout)
+		winoWeights(l.u, l.Weight.Value.Data, l.Cin, l.Cout)
+		winoConv(l.y.Data, x.Data, l.u, l.bias(), n, h, w, l.Cin, l.Cout, l.relu, &l.ws)
+		return l.y
+	case algoTaps:
+		convTaps(l.y.Data, x.Data, l.Weight.Value.Data, l.bias(), n, h, w, l.Cin, l.Cout, l.relu)
+		return l.y
+	}
 	g := l.chunk(hw)
 	l.kept = train && n*hw*k <= convKeepFloats
 	if l.kept {
@@ -102,6 +145,9 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	n, h, w := l.x.Shape[0], l.x.Shape[1], l.x.Shape[2]
 	hw, k := h*w, 9*l.Cin
 	tensor.MustShape("nn: conv output gradient", dy, n, h, w, l.Cout)
+	if l.algo == algoWinograd {
+		return l.backwardWinograd(dy)
+	}
 	dz := dy
 	if l.relu {
 		l.dz = tensor.Ensure(l.dz, n, h, w, l.Cout)
@@ -110,6 +156,18 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	if l.Bias != nil {
 		biasGrad(l.Bias.Grad.Data, dz.Data, n*hw)
+	}
+	if l.algo == algoTaps {
+		var dx []float32
+		if !l.noDX {
+			l.dx = tensor.Ensure(l.dx, n, h, w, l.Cin)
+			dx = l.dx.Data
+		}
+		convTapsBackward(dx, l.Weight.Grad.Data, dz.Data, l.x.Data, l.Weight.Value.Data, n, h, w, l.Cin, l.Cout)
+		if l.noDX {
+			return nil
+		}
+		return l.dx
 	}
 	g := l.chunk(hw)
 	if !l.kept {
@@ -146,6 +204,27 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		gemm(false, true, nr, k, l.Cout, dzc, l.Cout, wt, l.Cout, 0, dcol, k)
 		col2im(l.dx.Data[r0*l.Cin:(r0+nr)*l.Cin], dcol, nb, h, w, l.Cin)
 	}
+	if l.noDX {
+		return nil
+	}
+	return l.dx
+}
+
+// backwardWinograd is Backward after a Winograd Forward: the ReLU mask and
+// the bias gradient are fused into its first transform.
+func (l *Conv2D) backwardWinograd(dy *tensor.Tensor) *tensor.Tensor {
+	n, h, w := l.x.Shape[0], l.x.Shape[1], l.x.Shape[2]
+	var dx, db []float32
+	if !l.noDX {
+		l.dx = tensor.Ensure(l.dx, n, h, w, l.Cin)
+		dx = l.dx.Data
+	}
+	if l.Bias != nil {
+		db = l.Bias.Grad.Data
+	}
+	l.du = grow(l.du, 16*l.Cin*l.Cout)
+	winoBackward(dx, l.du, db, dy.Data, l.y.Data, l.x.Data, l.u, n, h, w, l.Cin, l.Cout, l.relu, &l.ws)
+	winoWeightsGrad(l.Weight.Grad.Data, l.du, l.Cin, l.Cout)
 	if l.noDX {
 		return nil
 	}

@@ -14,8 +14,9 @@
 //
 // Linear stores W as (in, out) and Conv2D as (9·cin, cout) with rows in
 // (ky, kx, cin) order, so that both run on the same three GEMM shapes:
-// y = x·W, dW = xᵀ·dy, dx = dy·Wᵀ (for a convolution, x is the im2col
-// matrix and dx goes back through col2im). Model.StateDict converts to
+// y = x·W, dW = xᵀ·dy, dx = dy·Wᵀ (for an im2col convolution, x is the
+// im2col matrix and dx goes back through col2im; a Winograd one makes the
+// same three products per transform position). Model.StateDict converts to
 // PyTorch's layouts, (out, in) and (cout, cin, 3, 3), and LoadStateDict back.
 //
 // # Fusions
@@ -69,11 +70,29 @@
 // kernels give the same bits at any GOMAXPROCS, so a seed and a Spec give
 // the same bits at every step.
 //
-// # Convolution scratch
+// # Convolutions: three algorithms
 //
-// A convolution works in chunks of about 6272 output pixels (8 images at
-// 28×28): im2col of a chunk, then its GEMM, while the columns are still in
-// cache. Training keeps the whole column matrix for the weight gradient when
+// A convolution on images of at least 4×4 with two or more input channels
+// runs as Winograd F(2×2, 3×3) (kernels.WinogradConv): 2.25 times fewer
+// multiplies than im2col, in cache-sized chunks of whole images, with the
+// bias, the ReLU, its mask and the bias gradient fused into the transforms;
+// it keeps nothing for Backward but the input. Its results match im2col's
+// to rounding (as closely as im2col matches the exact sum), not to the
+// bit, and the weight gradient is summed in a fixed order of image groups,
+// so the bits depend only on the shapes. On the reference CNN it halves
+// the convolution time at 28×28 and 14×14 and saves a fifth at 7×7.
+//
+// On smaller images, up to 16 pixels, the half-empty Winograd tiles and
+// im2col's padding cost more than they compute, so each pair of an output
+// and an input pixel is one GEMM over the batch (kernels.Conv3x3Taps): a
+// 3×3 image has 49 such pairs where im2col multiplies 81 blocks, which
+// makes the reference CNN's last convolution 1.6 times faster. With one
+// input channel Winograd's GEMMs would have K = 1, so the first layer, and
+// any other image, takes im2col.
+//
+// The im2col path works in chunks of about 7 MiB of columns (8 images at
+// 28×28 with 32 channels, the whole batch of the first layer): im2col of a
+// chunk, then its GEMM, while the columns are still in cache. Training keeps the whole column matrix for the weight gradient when
 // it fits in 256 MiB and otherwise recomputes it chunk by chunk; inference
 // and the input gradient need only one chunk of scratch, so a batch of a
 // thousand images does not need gigabytes. The weight gradient is summed

@@ -270,8 +270,9 @@ func TestGradLayers(t *testing.T) {
 // several im2col chunks, with the columns kept and recomputed, and that the
 // two give the same bits.
 func TestGradConvChunks(t *testing.T) {
-	defer func(r, k int) { convChunkRows, convKeepFloats = r, k }(convChunkRows, convKeepFloats)
-	convChunkRows = 2 * 4 * 5 // two images of 4×5 per chunk, for a batch of 5
+	defer func(r, k, wg int) { convChunkFloats, convKeepFloats, convAlgo = r, k, wg }(convChunkFloats, convKeepFloats, convAlgo)
+	convChunkFloats = 2 * 4 * 5 * 9 * 3 // two images of 4×5×3 per chunk, for a batch of 5
+	convAlgo = algoIm2col
 	grads := map[string][]float32{}
 	for _, keep := range []int{1 << 20, 0} {
 		t.Run(fmt.Sprint("keep=", keep), func(t *testing.T) {
@@ -295,6 +296,42 @@ func TestGradConvChunks(t *testing.T) {
 			t.Error("kept and recomputed columns give different gradients")
 		}
 		ref = g
+	}
+}
+
+var algoNames = map[int]string{algoIm2col: "im2col", algoWinograd: "winograd", algoTaps: "taps"}
+
+// TestGradConvAlgorithms checks the convolution's gradients with each
+// algorithm forced, at sizes where the automatic choice would take the
+// other one (odd sizes, a half-empty last Winograd tile, one channel).
+func TestGradConvAlgorithms(t *testing.T) {
+	defer func(wg int) { convAlgo = wg }(convAlgo)
+	cases := []struct {
+		name  string
+		layer func(rng *rand.Rand) *Conv2D
+		shape []int
+		train bool
+	}{
+		{"relu", func(rng *rand.Rand) *Conv2D { return NewConv2D(3, 4, rng).WithReLU() }, []int{2, 5, 6, 3}, true},
+		{"nobias", func(rng *rand.Rand) *Conv2D { return NewConv2D(2, 3, rng).WithoutBias() }, []int{3, 3, 3, 2}, true},
+		{"one-channel-eval", func(rng *rand.Rand) *Conv2D { return NewConv2D(1, 3, rng) }, []int{2, 4, 5, 1}, false},
+		{"1x2-image", func(rng *rand.Rand) *Conv2D { return NewConv2D(2, 2, rng).WithReLU() }, []int{3, 1, 2, 2}, true},
+		{"vector-channels", func(rng *rand.Rand) *Conv2D { return NewConv2D(8, 16, rng) }, []int{2, 6, 7, 8}, true},
+	}
+	for _, algo := range []int{algoIm2col, algoWinograd, algoTaps} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/%s", algoNames[algo], c.name), func(t *testing.T) {
+				convAlgo = algo
+				rng := NewRNG(8)
+				l := c.layer(rng)
+				randParams(rng, l.Params())
+				x := randTensor(rng, 1, c.shape...)
+				checkLayer(t, l, x, c.train, defaultCheck)
+				if l.algo != algo {
+					t.Errorf("algo = %d", l.algo)
+				}
+			})
+		}
 	}
 }
 

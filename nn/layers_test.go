@@ -158,6 +158,14 @@ func TestLossBadLabel(t *testing.T) {
 // float64 convolution computed from the PyTorch-layout (OIHW) export of
 // its weights, which pins both the layout and the export.
 func TestConvMatchesDirect(t *testing.T) {
+	defer func(wg int) { convAlgo = wg }(convAlgo)
+	for _, algo := range []int{algoIm2col, algoWinograd, algoTaps} {
+		convAlgo = algo
+		t.Run(algoNames[algo], testConvMatchesDirect)
+	}
+}
+
+func testConvMatchesDirect(t *testing.T) {
 	rng := NewRNG(2)
 	const n, h, w, ci, co = 2, 5, 4, 3, 4
 	l := NewConv2D(ci, co, rng)
@@ -301,5 +309,31 @@ func TestShapeMistakesPanic(t *testing.T) {
 			}()
 			c.f()
 		})
+	}
+}
+
+// TestConvChoose pins which algorithm each image size takes.
+func TestConvChoose(t *testing.T) {
+	cases := []struct {
+		h, w, cin int
+		want      int
+	}{
+		{28, 28, 1, algoIm2col}, // the first layer: Winograd's GEMMs would have K = 1
+		{28, 28, 32, algoWinograd},
+		{14, 14, 64, algoWinograd},
+		{7, 7, 128, algoWinograd},
+		{4, 4, 2, algoWinograd},
+		{64, 64, 8, algoWinograd},
+		{65, 64, 8, algoIm2col}, // too large for whole-image chunks
+		{3, 3, 256, algoTaps},
+		{4, 4, 1, algoTaps},
+		{1, 1, 3, algoTaps},
+		{5, 5, 1, algoIm2col},
+		{2, 100, 8, algoIm2col}, // thin, but too many pixel pairs
+	}
+	for _, c := range cases {
+		if got := convChoose(c.h, c.w, c.cin); got != c.want {
+			t.Errorf("convChoose(%d, %d, %d) = %s, want %s", c.h, c.w, c.cin, algoNames[got], algoNames[c.want])
+		}
 	}
 }

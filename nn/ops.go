@@ -39,6 +39,28 @@ func biasGrad(db, dz []float32, rows int) {
 	kernels.ColSum(db, dz, rows, len(db))
 }
 
+// winoScratch is the per-layer scratch of the Winograd convolution.
+type winoScratch = kernels.WinogradScratch
+
+func winoWeights(u, w []float32, cin, cout int)       { kernels.WinogradWeights(u, w, cin, cout) }
+func winoWeightsGrad(dw, du []float32, cin, cout int) { kernels.WinogradWeightsGrad(dw, du, cin, cout) }
+
+func winoConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s *winoScratch) {
+	kernels.WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, s)
+}
+
+func winoBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout int, relu bool, s *winoScratch) {
+	kernels.WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, s)
+}
+
+func convTaps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
+	kernels.Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu)
+}
+
+func convTapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
+	kernels.Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout)
+}
+
 func im2col(col, x []float32, n, h, w, c int)  { kernels.Im2col3x3(col, x, n, h, w, c) }
 func col2im(dx, col []float32, n, h, w, c int) { kernels.Col2im3x3(dx, col, n, h, w, c) }
 
@@ -53,6 +75,12 @@ func globalMaxPool(y []float32, idx []int32, x []float32, n, hw, c int) {
 // poolBackward zeroes dx and scatters dy into it through idx.
 func poolBackward(dx, dy []float32, idx []int32) {
 	kernels.MaxPoolBackward(dx, dy, idx, len(dx))
+}
+
+// maxPool2x2Backward is poolBackward for maxPool2x2's indices: it writes
+// each window of dx once instead of zeroing dx and scattering into it.
+func maxPool2x2Backward(dx, dy []float32, idx []int32, n, h, w, c int) {
+	kernels.MaxPool2x2Backward(dx, dy, idx, n, h, w, c)
 }
 
 // bnStats sets the per-channel mean and biased variance of x (rows×C).

@@ -61,7 +61,8 @@ func (l *MaxPool2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	tensor.MustShape("nn: maxpool output gradient", dy, l.y.Shape...)
 	l.dx = tensor.Ensure(l.dx, l.x.Shape...)
-	poolBackward(l.dx.Data, dy.Data, l.idx)
+	s := l.x.Shape
+	maxPool2x2Backward(l.dx.Data, dy.Data, l.idx, s[0], s[1], s[2], s[3])
 	return l.dx
 }
 

@@ -14,6 +14,7 @@ const (
 	opAxpy
 	opScale
 	opMulMask
+	opSGDMomentum
 )
 
 // elemJob is an element-wise kernel over total elements, cut into tasks of
@@ -21,7 +22,7 @@ const (
 type elemJob struct {
 	op          elemOp
 	y, x, z     []float32
-	a           float32
+	a, b, c     float32
 	cols        int
 	size, total int
 }
@@ -57,6 +58,8 @@ func (j *elemJob) span(lo, hi int) {
 		scaleSpan(j.y[lo:hi], j.a)
 	case opMulMask:
 		mulMaskSpan(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi])
+	case opSGDMomentum:
+		sgdMomentumSpan(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi], j.a, j.b, j.c)
 	}
 }
 
@@ -196,4 +199,14 @@ func mulMaskSpan(y, x, mask []float32) {
 	for i := v; i < len(x); i++ {
 		y[i] = x[i] * mask[i]
 	}
+}
+
+// sgdMomentumSpan is SGDMomentumRef on a span.
+func sgdMomentumSpan(w, g, buf []float32, lr, wd, mom float32) {
+	g, buf = g[:len(w)], buf[:len(w)]
+	v := vecLen(len(w))
+	if v > 0 {
+		sgdMomentumAVX2(&w[0], &g[0], &buf[0], v, lr, wd, mom)
+	}
+	SGDMomentumRef(w[v:], g[v:], buf[v:], lr, wd, mom)
 }

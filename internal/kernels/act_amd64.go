@@ -33,3 +33,8 @@ func mulMaskAVX2(y, x, mask *float32, n int)
 //
 //go:noescape
 func colSumAVX2(dst, x *float32, rows, w, stride int)
+
+// sgdMomentumAVX2 is SGDMomentumRef on n floats, n a multiple of 8.
+//
+//go:noescape
+func sgdMomentumAVX2(w, grad, buf *float32, n int, lr, wd, mom float32)

@@ -251,3 +251,61 @@ cs8row:
 csdone:
 	VZEROUPPER
 	RET
+
+// FMA64 sets dst to float32(float64(a)·float64(b) + float64(c)) for the 8
+// floats of b and c (given as their X and Y names) and the double a
+// broadcast in A: the products are exact in float64, so this is
+// SGDMomentumRef's fma32. It uses Y10 to Y12 and X14.
+#define FMA64(A, xb, yb, xc, yc, dst) \
+	VCVTPS2PD    xb, Y10; \
+	VCVTPS2PD    xc, Y11; \
+	VMULPD       A, Y10, Y10; \
+	VADDPD       Y11, Y10, Y10; \
+	VCVTPD2PSY   Y10, X12; \
+	VEXTRACTF128 $1, yb, X14; \
+	VCVTPS2PD    X14, Y10; \
+	VEXTRACTF128 $1, yc, X14; \
+	VCVTPS2PD    X14, Y11; \
+	VMULPD       A, Y10, Y10; \
+	VADDPD       Y11, Y10, Y10; \
+	VCVTPD2PSY   Y10, X14; \
+	VINSERTF128  $1, X14, Y12, dst
+
+// func sgdMomentumAVX2(w, grad, buf *float32, n int, lr, wd, mom float32)
+// One step of SGDMomentumRef on n floats (a multiple of 8).
+TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-44
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         buf+16(FP), R8
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS mom+40(FP), Y9
+	MOVSS        wd+36(FP), X7
+	VCVTSS2SD    X7, X7, X7
+	VBROADCASTSD X7, Y7         // wd as a double
+	MOVL         wd+36(FP), R10
+	ANDL         $0x7fffffff, R10 // wd != 0, as Go compares: -0 is 0
+	MOVL         lr+32(FP), R11
+	XORL         $0x80000000, R11 // -lr
+	MOVL         R11, X8
+	VCVTSS2SD    X8, X8, X8
+	VBROADCASTSD X8, Y8         // -lr as a double
+	XORQ         AX, AX
+
+sgd8:
+	VMOVUPS (DI)(AX*4), Y0 // x
+	VMOVUPS (SI)(AX*4), Y1 // d = g
+	TESTL   R10, R10
+	JZ      sgdnowd
+	FMA64(Y7, X0, Y0, X1, Y1, Y1) // d = fma32(wd, x, g)
+
+sgdnowd:
+	VMULPS  (R8)(AX*4), Y9, Y2 // mom·buf
+	VADDPS  Y1, Y2, Y2         // b = mom·buf + d
+	VMOVUPS Y2, (R8)(AX*4)
+	FMA64(Y8, X2, Y2, X0, Y0, Y3) // w = fma32(-lr, b, x)
+	VMOVUPS Y3, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     sgd8
+	VZEROUPPER
+	RET

@@ -13,3 +13,6 @@ func axpyAVX2(y, x *float32, n int, a float32)                     { panic("kern
 func scaleAVX2(x *float32, n int, a float32)                       { panic("kernels: no assembly") }
 func mulMaskAVX2(y, x, mask *float32, n int)                       { panic("kernels: no assembly") }
 func colSumAVX2(dst, x *float32, rows, w, stride int)              { panic("kernels: no assembly") }
+func sgdMomentumAVX2(w, grad, buf *float32, n int, lr, wd, mom float32) {
+	panic("kernels: no assembly")
+}

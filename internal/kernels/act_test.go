@@ -70,6 +70,37 @@ func TestElementwise(t *testing.T) {
 	}
 }
 
+// TestSGDMomentum compares the optimiser step with its reference, bit for
+// bit, on both outputs (the weights and the momentum buffer), with and
+// without weight decay (−0 counts as none, as in the reference).
+func TestSGDMomentum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, hp := range [][3]float32{{0.01, 0, 0.9}, {0.1, 5e-4, 0.9}, {0.05, float32(math.Copysign(0, -1)), 0.5}, {1e-3, 1e-2, 0}} {
+		lr, wd, mom := hp[0], hp[1], hp[2]
+		for _, n := range ktLens {
+			for _, off := range []int{0, 1} {
+				w0, g, b0 := ktVec(rng, n, off), ktVec(rng, n, 1-off), ktVec(rng, n, 0)
+				wantW, wantB := ktClone(w0), ktClone(b0)
+				SGDMomentumRef(wantW, g, wantB, lr, wd, mom)
+				for _, p := range ktPaths() {
+					name := fmt.Sprintf("lr=%v/wd=%v/mom=%v/n=%d/off=%d/%v", lr, wd, mom, n, off, p)
+					g0 := ktClone(g)
+					w, wAll := ktOut(n, 0)
+					buf, bAll := ktOut(n, 0)
+					copy(w, w0)
+					copy(buf, b0)
+					ktOn(p, func() { SGDMomentum(w, g, buf, lr, wd, mom) })
+					ktSame(t, name+" w", w, wantW)
+					ktSame(t, name+" buf", buf, wantB)
+					ktGuards(t, name+" w", wAll)
+					ktGuards(t, name+" buf", bAll)
+					ktSame(t, name+" g unchanged", g, g0)
+				}
+			}
+		}
+	}
+}
+
 // TestElementwiseAlias runs the kernels documented as in-place safe with
 // the output on top of an input.
 func TestElementwiseAlias(t *testing.T) {
@@ -197,6 +228,7 @@ func TestBadArgs(t *testing.T) {
 		{"BatchNormReLUBackward nil beta", func() { BatchNormReLUBackward(s, s, s, s, s, s, s, nil, 2, 3) }},
 		{"Axpy short y", func() { Axpy(s[:2], s, 1) }},
 		{"MulMask short mask", func() { MulMask(s, s, s[:2]) }},
+		{"SGDMomentum short buf", func() { SGDMomentum(s, s, s[:2], 0.1, 0, 0.9) }},
 	} {
 		func() {
 			defer func() {
@@ -282,6 +314,15 @@ func BenchmarkAxpy(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	x, y := ktRand(rng, 1<<20, 0), ktRand(rng, 1<<20, 0)
 	ktBenchBoth(b, "1M", 12*len(x), func() { Axpy(y, x, 1e-3) }, func() { AxpyRef(y, x, 1e-3) })
+}
+
+func BenchmarkSGDMomentum(b *testing.B) {
+	// The parameters of mlp-ref (535,818) and of the reference CNN.
+	for _, n := range []int{535818, 1 << 20} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		w, g, buf := ktRand(rng, n, 0), ktRand(rng, n, 0), ktRand(rng, n, 0)
+		ktBenchBoth(b, fmt.Sprint(n), 20*n, func() { SGDMomentum(w, g, buf, 1e-3, 0, 0.9) }, func() { SGDMomentumRef(w, g, buf, 1e-3, 0, 0.9) })
+	}
 }
 
 func BenchmarkMulMask(b *testing.B) {

@@ -218,6 +218,14 @@ func MulMask(y, x, mask []float32) {
 	elemRun(elemJob{op: opMulMask, y: y, x: x, z: mask, total: len(x)})
 }
 
+// SGDMomentum is one step of SGD with momentum; see SGDMomentumRef. Same
+// bits as the reference. w, g and buf must not overlap.
+func SGDMomentum(w, g, buf []float32, lr, wd, mom float32) {
+	lenCheck("SGDMomentum", "g", len(g), len(w))
+	lenCheck("SGDMomentum", "buf", len(buf), len(w))
+	elemRun(elemJob{op: opSGDMomentum, y: w, x: g, z: buf, a: lr, b: wd, c: mom, total: len(w)})
+}
+
 // lenCheck panics when a slice argument is shorter than the kernel reads or
 // writes: the assembly must never be handed one.
 func lenCheck(fn, name string, have, want int) {

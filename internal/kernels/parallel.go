@@ -19,6 +19,15 @@ import (
 // parJob is one kernel's tasks; task(t) computes task t.
 type parJob interface{ task(t int) }
 
+// parJobW is a job whose tasks need per-goroutine scratch: the pool calls
+// taskW(t, w) instead of task(t), where w < the region's goroutines names
+// the goroutine (the caller is 0). Which goroutine runs a task must not
+// change its result.
+type parJobW interface {
+	parJob
+	taskW(t, w int)
+}
+
 // parMinWork is the size (in elements touched) below which a kernel stays on
 // the calling goroutine: waking a parked goroutine costs a few microseconds,
 // the time to stream about this much memory. Tests lower it to run small
@@ -55,6 +64,11 @@ type parSlots struct {
 	bnStats  bnStatsJob
 	bnFwd    bnForwardJob
 	bnBack   bnBackJob
+	winoFwd  winoFwdJob
+	winoBack winoBackJob
+	winoSum  winoSumJob
+	tapsFwd  tapsFwdJob
+	tapsBack tapsBackJob
 }
 
 var parShared parPool
@@ -67,10 +81,18 @@ func parRun[J any, P interface {
 	*J
 	parJob
 }](slot P, job J, tasks, work int) bool {
+	return parRunN(slot, job, tasks, work, parProcs())
+}
+
+// parRunN is parRun on at most procs goroutines; a parJobW's scratch must
+// cover procs of them.
+func parRunN[J any, P interface {
+	*J
+	parJob
+}](slot P, job J, tasks, work, procs int) bool {
 	if tasks < 2 || work < parMinWork {
 		return false
 	}
-	procs := parProcs()
 	if procs < 2 || !parShared.mu.TryLock() {
 		return false
 	}
@@ -103,31 +125,37 @@ func (p *parPool) region(job parJob, tasks, procs int) {
 	for len(p.wake) < helpers {
 		ch := make(chan struct{}, 1)
 		p.wake = append(p.wake, ch)
-		go p.helper(ch)
+		go p.helper(ch, len(p.wake))
 	}
 	p.done.Add(helpers)
 	for _, ch := range p.wake[:helpers] {
 		ch <- struct{}{}
 	}
-	p.drain()
+	p.drain(0)
 	p.done.Wait()
 	p.job = nil
 }
 
-func (p *parPool) helper(wake chan struct{}) {
+// helper runs as goroutine w of every region that wakes it.
+func (p *parPool) helper(wake chan struct{}, w int) {
 	for range wake {
-		p.drain()
+		p.drain(w)
 		p.done.Done()
 	}
 }
 
-func (p *parPool) drain() {
+func (p *parPool) drain(w int) {
+	jw, _ := p.job.(parJobW)
 	for {
 		t := p.next.Add(1) - 1
 		if t >= p.n {
 			return
 		}
-		p.job.task(int(t))
+		if jw != nil {
+			jw.taskW(int(t), w)
+		} else {
+			p.job.task(int(t))
+		}
 	}
 }
 

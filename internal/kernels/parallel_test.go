@@ -197,31 +197,44 @@ func TestKernelAllocs(t *testing.T) {
 	labels := make([]uint8, 600)
 	mean, vari := make([]float32, c), make([]float32, c)
 	xhat := make([]float32, len(x))
+	u, du := ktRand(rng, 16*c*c, 0), make([]float32, 16*c*c)
+	var ws WinogradScratch
 	cases := []struct {
 		name string
 		f    func()
+		gemm bool // calls Sgemm, whose sync.Pool the race detector empties at random
 	}{
-		{"Im2col3x3", func() { Im2col3x3(col, x, n, h, w, c) }},
-		{"Col2im3x3", func() { Col2im3x3(y, col, n, h, w, c) }},
-		{"MaxPool2x2", func() { MaxPool2x2(y, idx, x, n, h, w, c) }},
-		{"MaxPoolBackward", func() { MaxPoolBackward(y, x[:len(x)/4], idx[:len(x)/4], len(y)) }},
-		{"MaxPool2x2Backward", func() { MaxPool2x2Backward(y, x[:len(x)/4], idx[:len(x)/4], n, h, w, c) }},
-		{"GlobalMaxPool", func() { GlobalMaxPool(y, idx, x, n, h*w, c) }},
-		{"AddBiasReLU", func() { AddBiasReLU(y, g, n*h*w, c, true) }},
-		{"ReLU", func() { ReLU(y, x) }},
-		{"ReLUBackward", func() { ReLUBackward(y, x, x) }},
-		{"ColSum", func() { ColSum(mean, x, n*h*w, c) }},
-		{"SoftmaxCrossEntropy", func() { SoftmaxCrossEntropy(logits, logits, labels, 600, 10, 0.1) }},
-		{"BatchNormStats", func() { BatchNormStats(mean, vari, x, n*h*w, c) }},
-		{"BatchNormForward", func() { BatchNormForward(y, xhat, x, mean, g, g, g, n*h*w, c, true) }},
-		{"BatchNormReLUBackward", func() { BatchNormReLUBackward(y, mean, vari, x, xhat, g, g, g, n*h*w, c) }},
-		{"Axpy", func() { Axpy(y, x, 0.5) }},
-		{"Scale", func() { Scale(y, 0.5) }},
-		{"MulMask", func() { MulMask(y, x, x) }},
+		{"Im2col3x3", func() { Im2col3x3(col, x, n, h, w, c) }, false},
+		{"Col2im3x3", func() { Col2im3x3(y, col, n, h, w, c) }, false},
+		{"MaxPool2x2", func() { MaxPool2x2(y, idx, x, n, h, w, c) }, false},
+		{"MaxPoolBackward", func() { MaxPoolBackward(y, x[:len(x)/4], idx[:len(x)/4], len(y)) }, false},
+		{"MaxPool2x2Backward", func() { MaxPool2x2Backward(y, x[:len(x)/4], idx[:len(x)/4], n, h, w, c) }, false},
+		{"GlobalMaxPool", func() { GlobalMaxPool(y, idx, x, n, h*w, c) }, false},
+		{"AddBiasReLU", func() { AddBiasReLU(y, g, n*h*w, c, true) }, false},
+		{"ReLU", func() { ReLU(y, x) }, false},
+		{"ReLUBackward", func() { ReLUBackward(y, x, x) }, false},
+		{"ColSum", func() { ColSum(mean, x, n*h*w, c) }, false},
+		{"SoftmaxCrossEntropy", func() { SoftmaxCrossEntropy(logits, logits, labels, 600, 10, 0.1) }, false},
+		{"BatchNormStats", func() { BatchNormStats(mean, vari, x, n*h*w, c) }, false},
+		{"BatchNormForward", func() { BatchNormForward(y, xhat, x, mean, g, g, g, n*h*w, c, true) }, false},
+		{"BatchNormReLUBackward", func() { BatchNormReLUBackward(y, mean, vari, x, xhat, g, g, g, n*h*w, c) }, false},
+		{"Axpy", func() { Axpy(y, x, 0.5) }, false},
+		{"Scale", func() { Scale(y, 0.5) }, false},
+		{"MulMask", func() { MulMask(y, x, x) }, false},
+		{"SGDMomentum", func() { SGDMomentum(y, x, xhat, 1e-3, 1e-4, 0.9) }, false},
+		{"WinogradConv", func() { WinogradConv(y, x, u, g, n, h, w, c, c, true, &ws) }, true},
+		{"WinogradConvBackward", func() { WinogradConvBackward(xhat, du, mean, x, y, x, u, n, h, w, c, c, true, &ws) }, true},
+		{"Conv3x3Taps", func() { Conv3x3Taps(y[:4*3*3*c], x[:4*3*3*c], u[:9*c*c], g, 4, 3, 3, c, c, true) }, true},
+		{"Conv3x3TapsBackward", func() {
+			Conv3x3TapsBackward(xhat[:4*3*3*c], du[:9*c*c], x[:4*3*3*c], y[:4*3*3*c], u[:9*c*c], 4, 3, 3, c, c)
+		}, true},
 	}
 	for _, p := range ktPaths() {
 		ktOn(p, func() {
 			for _, tc := range cases {
+				if tc.gemm && raceEnabled {
+					continue
+				}
 				tc.f()
 				if a := testing.AllocsPerRun(10, tc.f); a != 0 {
 					t.Errorf("%s/%v: %v allocations per call, want 0", tc.name, p, a)

@@ -18,7 +18,9 @@ import (
 // split into rectangles that goroutines take in turn. K is never split, and
 // kc depends only on k, so every element is the same chain of fused
 // multiply-adds whatever the split, the kernel or GOMAXPROCS: the result is
-// the same to the bit.
+// the same to the bit. A C narrower than a tile (and much taller) is
+// computed as Cᵀ = op(B)ᵀ·op(A)ᵀ and transposed back; that choice depends
+// on the shape alone.
 //
 // Unlike SgemmRef, a zero alpha or k returns beta·C without reading A and B
 // (the BLAS convention), and a leading dimension smaller than the stored
@@ -52,8 +54,9 @@ type sgemmArgs struct {
 	ldc            int
 }
 
-// sgemmMinWork is the number of multiply-adds below which a product stays
-// on one goroutine: waking a worker costs a few microseconds.
+// sgemmMinWork is the number of multiply-adds (about 5 µs of one core)
+// that each goroutine must have: waking a worker costs several
+// microseconds, more on a busy machine.
 const sgemmMinWork = 1 << 18
 
 // sgemm runs the product with kernel kern, or the one sgemmPick chooses if
@@ -77,6 +80,10 @@ func sgemmBias(kern *sgemmKernel, procs int, g sgemmArgs, bias []float32, relu b
 		return
 	}
 	if kern == nil {
+		if g.transA && sgemmNarrow(g.m, g.n) {
+			sgemmTransposed(procs, g, bias, relu)
+			return
+		}
 		kern = sgemmPick(g.m, g.n, procs)
 	}
 	j := sgemmJobs.Get().(*sgemmJob)
@@ -84,29 +91,85 @@ func sgemmBias(kern *sgemmKernel, procs int, g sgemmArgs, bias []float32, relu b
 	j.bias, j.relu = bias, relu
 	j.kern = kern
 	j.kc = balance(g.k, kern.kc, 1)
-	j.tm, j.tn = sgemmGrid(kern, g.m, g.n, g.k, procs)
 	j.direct = sgemmDirectA(kern, g.transA, g.lda)
+	j.directB = sgemmDirectB(kern, g.transB, g.m)
+	j.tm, j.tn = sgemmGrid(kern, g.m, g.n, g.k, procs, j.direct)
 	j.next.Store(0)
+	j.done.Store(0)
+	j.refs.Store(1)
 
 	if helpers := j.tm*j.tn - 1; helpers > 0 {
 		sgemmWorkers.ensure(min(helpers, procs-1))
 		for range helpers {
-			j.wg.Add(1)
+			j.refs.Add(1)
 			select {
 			case sgemmWorkers.jobs <- j:
 			default:
 				// Every worker is busy (another Sgemm is running): this
 				// goroutine does the remaining tasks itself.
-				j.wg.Done()
+				j.refs.Add(-1)
 			}
 		}
 	}
 	ws := sgemmSpaces.Get().(*sgemmWorkspace)
 	j.work(ws)
 	sgemmSpaces.Put(ws)
-	j.wg.Wait()
-	j.sgemmArgs, j.bias = sgemmArgs{}, nil // drop the references to the caller's slices
-	sgemmJobs.Put(j)
+	// Wait for the tasks, not for the helpers: one that wakes up late finds
+	// nothing left to do, and must not hold this call up.
+	<-j.finished
+	j.release()
+}
+
+// sgemmNarrow reports whether C is too narrow for the kernels' tiles and
+// tall enough to be better computed as Cᵀ = op(B)ᵀ·op(A)ᵀ, whose rows are
+// C's columns: the tiles then run along C's long side. Sgemm does so when A
+// is transposed, so that op(A)ᵀ can be read in place; otherwise it would
+// have to be transposed while packed, which costs more than the narrow
+// tiles waste. The choice depends on the shape only, so the path, and
+// hence the bits, do not change with the number of goroutines.
+func sgemmNarrow(m, n int) bool {
+	nr := sgemmKernels[0].nr
+	for _, k := range sgemmKernels {
+		nr = min(nr, k.nr)
+	}
+	return n < nr && m >= 2*nr
+}
+
+// sgemmTransposed computes Cᵀ = alpha·op(B)ᵀ·op(A)ᵀ into scratch space,
+// then sets C to its transpose plus beta·C, and adds the bias and applies
+// the ReLU if bias is not nil.
+func sgemmTransposed(procs int, g sgemmArgs, bias []float32, relu bool) {
+	ws := sgemmSpaces.Get().(*sgemmWorkspace)
+	ws.t = grow(ws.t, g.m*g.n)
+	t, m, n := ws.t, g.m, g.n
+	sgemm(nil, procs, sgemmArgs{!g.transB, !g.transA, n, m, g.k, g.alpha, g.b, g.ldb, g.a, g.lda, 0, t, m})
+	i0, j0 := 0, 0
+	if g.beta == 0 && sgemmPackT8 != nil && m >= 8 {
+		// Eight columns of C at a time, transposed in registers.
+		i0 = m &^ 7
+		for ; j0+8 <= n; j0 += 8 {
+			_, _ = t[(j0+7)*m+i0-1], g.c[(i0-1)*g.ldc+j0+7]
+			sgemmPackT8(&g.c[j0], &t[j0*m], m, i0, g.ldc)
+		}
+	}
+	for i := 0; i < m; i++ {
+		row := g.c[i*g.ldc : i*g.ldc+n]
+		first := j0
+		if i >= i0 {
+			first = 0
+		}
+		for j := first; j < n; j++ {
+			if g.beta == 0 {
+				row[j] = t[j*m+i]
+			} else {
+				row[j] = t[j*m+i] + g.beta*row[j]
+			}
+		}
+	}
+	if bias != nil {
+		biasTile(g.c, g.ldc, m, n, bias, relu)
+	}
+	sgemmSpaces.Put(ws)
 }
 
 func (g *sgemmArgs) check() {
@@ -153,48 +216,68 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// balance splits n into ceil(n/max) near-equal blocks, each rounded up to
-// a multiple of unit, and returns the block size.
-func balance(n, max, unit int) int {
-	blocks := (n + max - 1) / max
+// balance splits n into ceil(n/limit) near-equal blocks, each rounded up
+// to a multiple of unit, and returns the block size.
+func balance(n, limit, unit int) int {
+	blocks := (n + limit - 1) / limit
 	s := (n + blocks - 1) / blocks
 	return (s + unit - 1) / unit * unit
 }
 
-// sgemmGrid chooses how many row and column ranges C is split into: at most
-// procs rectangles, none smaller than a tile, none with too little work,
-// minimizing the estimated time of the slowest one. Every rectangle packs its
-// own op(B) columns and op(A) rows, so splitting rows repacks B and splitting
-// columns repacks A.
-func sgemmGrid(kern *sgemmKernel, m, n, k, procs int) (tm, tn int) {
+// sgemmGrid chooses how many row and column ranges C is split into. Each
+// rectangle is a task that packs its own op(B) columns (and op(A) rows
+// unless A is read in place), so more tasks cost more packing, but let a
+// goroutine that is ahead take over from one that is late: procs, twice or
+// four times as many tasks are weighed by the estimated time of the whole,
+// with sgemmImbalance of a task's time for the goroutines' uneven finish.
+func sgemmGrid(kern *sgemmKernel, m, n, k, procs int, direct bool) (tm, tn int) {
 	mu := (m + kern.mr - 1) / kern.mr // row tiles
 	nu := (n + kern.nr - 1) / kern.nr // column tiles
 	p := min(procs, m*n*k/sgemmMinWork, mu*nu)
 	if p <= 1 {
 		return 1, 1
 	}
-	// A packed value costs about as much time as this many multiply-adds.
-	const packCost = 16
-	best := -1.0
-	for a := 1; a <= p; a++ {
-		b := p / a
-		if a > mu || b > nu {
-			continue
+	// The cost of a value packed, in multiply-adds. A read in place costs
+	// only when it comes from memory rather than from the caches.
+	packB, packA := 16.0, 16.0
+	if direct {
+		packA = 1
+		if m*k > sgemmCacheFloats {
+			packA = 12
 		}
-		rows := (mu + a - 1) / a * kern.mr
-		cols := (nu + b - 1) / b * kern.nr
-		colBlocks := (cols + kern.nc - 1) / kern.nc
-		t := float64(rows*cols*k) + packCost*float64(k*cols+rows*k*colBlocks)
-		t *= float64((p + a*b - 1) / (a * b)) // rounds of work per goroutine
-		if best < 0 || t < best {
-			best, tm, tn = t, a, b
+	}
+	tm, tn = 1, 1
+	best := -1.0
+	for t := p; t <= 4*p && t <= mu*nu && m*n*k/t >= sgemmMinWork/2; t *= 2 {
+		for a := 1; a <= t; a++ {
+			b := t / a
+			if a*b != t || a > mu || b > nu {
+				continue
+			}
+			rows := (mu + a - 1) / a * kern.mr
+			cols := (nu + b - 1) / b * kern.nr
+			colBlocks := (cols + kern.nc - 1) / kern.nc
+			task := float64(rows*cols*k) + packB*float64(k*cols) + packA*float64(rows*k*colBlocks)
+			est := float64(t)*task/float64(p) + task*sgemmImbalance
+			if best < 0 || est < best {
+				best, tm, tn = est, a, b
+			}
 		}
 	}
 	return tm, tn
 }
 
-// sgemmDirect overrides sgemmDirectA when non-zero: 1 never reads A in
-// place, 2 always does (when the kernel can). For tests and tuning.
+// sgemmCacheFloats is about what the last-level cache holds, in floats.
+const sgemmCacheFloats = 4 << 20
+
+// sgemmImbalance is the expected idle time at the end of a parallel
+// product, as a fraction of a task: the price of coarse tasks. A variable
+// so that it can be tuned.
+var sgemmImbalance = 0.125
+
+// sgemmDirect overrides sgemmDirectA and sgemmDirectB when non-zero: 1
+// never reads A or B in place, 2 always does (when the kernel can). For
+// tests and tuning.
 var sgemmDirect = 0
 
 // sgemmDirectA reports whether to read op(A) in place rather than pack it.
@@ -219,11 +302,27 @@ func sgemmDirectA(kern *sgemmKernel, transA bool, lda int) bool {
 	var perSet [64]int
 	for i := 0; i < kern.mr; i++ {
 		set := (i * lda * 4 / 64) % 64
-		if perSet[set]++; perSet[set] > 4 {
+		if perSet[set]++; perSet[set] > 6 {
 			return false
 		}
 	}
 	return true
+}
+
+// sgemmDirectB reports whether to read op(B) in place rather than pack it:
+// when B is not transposed (its rows are the kernel's) and C has so few
+// rows that each panel of B serves one or two tiles.
+func sgemmDirectB(kern *sgemmKernel, transB bool, m int) bool {
+	if kern.tileA == nil || transB {
+		return false
+	}
+	switch sgemmDirect {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	return m <= 2*kern.mr
 }
 
 // sgemmForce, if not nil, is the kernel sgemmPick returns. For tuning.
@@ -262,30 +361,47 @@ func split(n, unit, parts, t int) (lo, hi int) {
 // tasks are the tm×tn rectangles of C, claimed through next.
 type sgemmJob struct {
 	sgemmArgs
-	kern   *sgemmKernel
-	kc     int
-	tm, tn int
-	direct bool      // read A in place rather than packing it
-	bias   []float32 // if not nil, added to each row of C at the end
-	relu   bool      // with bias: then clamp C at zero
-	next   atomic.Int64
-	wg     sync.WaitGroup
+	kern     *sgemmKernel
+	kc       int
+	tm, tn   int
+	direct   bool          // read A in place rather than packing it
+	directB  bool          // read B in place rather than packing it
+	bias     []float32     // if not nil, added to each row of C at the end
+	relu     bool          // with bias: then clamp C at zero
+	next     atomic.Int64  // the next task to claim
+	done     atomic.Int64  // tasks finished
+	refs     atomic.Int64  // goroutines holding the job; the last one recycles it
+	finished chan struct{} // receives once all tasks are done
 }
 
-var sgemmJobs = sync.Pool{New: func() any { return new(sgemmJob) }}
+var sgemmJobs = sync.Pool{New: func() any { return &sgemmJob{finished: make(chan struct{}, 1)} }}
 
-// work runs tasks until none is left.
+// work runs tasks until none is left to claim. Whoever finishes the last
+// task signals finished.
 func (j *sgemmJob) work(ws *sgemmWorkspace) {
+	tasks := int64(j.tm * j.tn)
 	for {
-		t := int(j.next.Add(1) - 1)
-		if t >= j.tm*j.tn {
+		t := j.next.Add(1) - 1
+		if t >= tasks {
 			return
 		}
-		i0, i1 := split(j.m, j.kern.mr, j.tm, t/j.tn)
-		j0, j1 := split(j.n, j.kern.nr, j.tn, t%j.tn)
+		i0, i1 := split(j.m, j.kern.mr, j.tm, int(t)/j.tn)
+		j0, j1 := split(j.n, j.kern.nr, j.tn, int(t)%j.tn)
 		if i0 < i1 && j0 < j1 {
 			j.block(ws, i0, i1, j0, j1)
 		}
+		if j.done.Add(1) == tasks {
+			j.finished <- struct{}{}
+		}
+	}
+}
+
+// release drops one goroutine's hold on the job; the last one returns it
+// to the pool, without the references to the caller's slices.
+func (j *sgemmJob) release() {
+	if j.refs.Add(-1) == 0 {
+		j.sgemmArgs, j.bias = sgemmArgs{}, nil
+		sgemmJobs.Put(j)
 	}
 }
 
@@ -293,6 +409,7 @@ func (j *sgemmJob) work(ws *sgemmWorkspace) {
 // largest block seen and are kept.
 type sgemmWorkspace struct {
 	a, b []float32
+	t    []float32 // Cᵀ for sgemmTransposed
 	tmp  [maxTile]float32
 }
 
@@ -322,7 +439,11 @@ func (j *sgemmJob) block(ws *sgemmWorkspace, i0, i1, j0, j1 int) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(ws.b, j.b, j.ldb, j.transB, pc, kc, jc, nc, nr)
+			if !j.directB {
+				packB(ws.b, j.b, j.ldb, j.transB, pc, kc, jc, nc, nr)
+			} else if full := nc / nr * nr; full < nc && !j.insideB(jc+full, pc, kc) {
+				packB(ws.b, j.b, j.ldb, j.transB, pc, kc, jc+full, nc-full, nr)
+			}
 			for ic := i0; ic < i1; ic += mc0 {
 				mc := min(mc0, i1-ic)
 				if j.direct {
@@ -375,18 +496,35 @@ func (j *sgemmJob) tile(ws *sgemmWorkspace, kc, pc, ic, ir, mc, jc, jr, nc int, 
 	mr, nr := kern.mr, kern.nr
 	c, ldc, alpha := j.c, j.ldc, j.alpha
 	h, w := min(mr, mc-ir), min(nr, nc-jr)
-	bp := ws.b[jr*kc : (jr+nr)*kc]
 	off := (ic+ir)*ldc + jc + jr
-	// In place, element (i, p) of op(A) is at a[i·rsa + p·csa].
-	rsa, csa := j.lda, 1
-	if j.transA {
-		rsa, csa = 1, j.lda
+
+	// Where the kernel reads: op(A)'s element (i, p) at as[i·rsa + p·csa],
+	// op(B)'s row p at bs[p·ldb].
+	as, rsa, csa := ws.a[ir*kc:(ir+mr)*kc], 1, mr
+	switch {
+	case j.direct && (h == mr || j.inside(ic+ir, pc, kc)):
+		rsa, csa = j.lda, 1
+		if j.transA {
+			rsa, csa = 1, j.lda
+		}
+		as = j.a[(ic+ir)*rsa+pc*csa:]
+	case j.direct: // a last, partial panel, packed at the start of ws.a
+		as = ws.a[:mr*kc]
 	}
+	bs, ldb := ws.b[jr*kc:(jr+nr)*kc], nr
+	switch {
+	case j.directB && (w == nr || j.insideB(jc+jr, pc, kc)):
+		bs, ldb = j.b[pc*j.ldb+jc+jr:], j.ldb
+	case j.directB: // a last, partial panel, packed at the start of ws.b
+		bs = ws.b[:nr*kc]
+	}
+	packed := rsa == 1 && csa == mr && ldb == nr
+
 	if h == mr && w == nr {
-		if j.direct {
-			kern.tileA(kc, j.a[(ic+ir)*rsa+pc*csa:], rsa, csa, bp, c[off:], ldc, alpha, beta)
+		if packed {
+			kern.tile(kc, as, bs, c[off:], ldc, alpha, beta)
 		} else {
-			kern.tile(kc, ws.a[ir*kc:(ir+mr)*kc], bp, c[off:], ldc, alpha, beta)
+			kern.tileA(kc, as, rsa, csa, bs, ldb, c[off:], ldc, alpha, beta)
 		}
 		if j.bias != nil && pc+kc == j.k {
 			biasTile(c[off:], ldc, h, w, j.bias[jc+jr:], j.relu)
@@ -398,22 +536,28 @@ func (j *sgemmJob) tile(ws *sgemmWorkspace, kc, pc, ic, ir, mc, jc, jr, nc int, 
 	t := ws.tmp[:mr*nr]
 	if beta != 0 {
 		for i := 0; i < h; i++ {
-			copy(t[i*nr:i*nr+w], c[off+i*ldc:off+i*ldc+w])
+			copyShort(t[i*nr:i*nr+w], c[off+i*ldc:off+i*ldc+w])
 		}
 	}
-	switch {
-	case j.direct && (h == mr || j.inside(ic+ir, pc, kc)):
-		kern.tileA(kc, j.a[(ic+ir)*rsa+pc*csa:], rsa, csa, bp, t, nr, alpha, beta)
-	case j.direct: // the last, partial panel, packed at the start of ws.a
-		kern.tile(kc, ws.a[:mr*kc], bp, t, nr, alpha, beta)
-	default:
-		kern.tile(kc, ws.a[ir*kc:(ir+mr)*kc], bp, t, nr, alpha, beta)
+	if packed {
+		kern.tile(kc, as, bs, t, nr, alpha, beta)
+	} else {
+		kern.tileA(kc, as, rsa, csa, bs, ldb, t, nr, alpha, beta)
 	}
 	if j.bias != nil && pc+kc == j.k {
 		biasTile(t, nr, h, w, j.bias[jc+jr:], j.relu)
 	}
 	for i := 0; i < h; i++ {
-		copy(c[off+i*ldc:off+i*ldc+w], t[i*nr:i*nr+w])
+		copyShort(c[off+i*ldc:off+i*ldc+w], t[i*nr:i*nr+w])
+	}
+}
+
+// copyShort is copy for the short rows of an edge tile, where a call to
+// memmove costs more than the copy.
+func copyShort(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
 	}
 }
 
@@ -425,6 +569,13 @@ func (j *sgemmJob) inside(i, pc, kc int) bool {
 		last = (pc+kc-1)*j.lda + i + j.kern.mr - 1
 	}
 	return last < len(j.a)
+}
+
+// insideB reports whether a whole panel of nr columns of op(B) from column
+// jj, rows pc to pc+kc, lies inside the slice b, even past column n. B is
+// read in place only when it is not transposed.
+func (j *sgemmJob) insideB(jj, pc, kc int) bool {
+	return (pc+kc-1)*j.ldb+jj+j.kern.nr-1 < len(j.b)
 }
 
 // biasTile adds bias[:w] to each of the h rows of the tile at c and, if

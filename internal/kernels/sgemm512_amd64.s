@@ -45,12 +45,13 @@
 	VFMADD231PS  Z0, Z7, Z30   \
 	VFMADD231PS  Z1, Z7, Z31  
 
-// The same step with A read in place: rows 3q to 3q+2 at the q-th of
-// SI, R13, R9, R10 plus 0, 1, 2 times R12; all four advance by R14.
+// The same step with A and B read in place: A's rows 3q to 3q+2 at the
+// q-th of SI, R13, R9, R10 plus 0, 1, 2 times R12, all four advancing by
+// R14; B's row at DI, advancing by R11.
 
-#define STEPS12x32(bo) \
-	VMOVUPS      bo(DI), Z0       \
-	VMOVUPS      bo+64(DI), Z1    \
+#define STEPS12x32() \
+	VMOVUPS      (DI), Z0         \
+	VMOVUPS      64(DI), Z1       \
 	VBROADCASTSS (SI), Z2         \
 	VFMADD231PS  Z0, Z2, Z8       \
 	VFMADD231PS  Z1, Z2, Z9       \
@@ -90,59 +91,60 @@
 	ADDQ         R14, SI          \
 	ADDQ         R14, R13         \
 	ADDQ         R14, R9          \
-	ADDQ         R14, R10        
+	ADDQ         R14, R10         \
+	ADDQ         R11, DI
 
 // Bring the 12 rows of the C tile towards L1.
 
 #define PREFETCHC12x32() \
-	MOVQ       DX, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11) \
-	ADDQ       R8, R11  \
-	PREFETCHT0 (R11)    \
-	PREFETCHT0 64(R11)  \
-	PREFETCHT0 127(R11)
+	MOVQ       DX, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX) \
+	ADDQ       R8, AX  \
+	PREFETCHT0 (AX)    \
+	PREFETCHT0 64(AX)  \
+	PREFETCHT0 127(AX)
 
 #define ZEROACC12x32() \
 	VPXORD Z8, Z8, Z8    \
@@ -367,8 +369,8 @@ loop1:
 store:
 	STOREC12x32()
 
-// func sgemmKernel12x32StridedAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, rsa, csa int)
-TEXT ·sgemmKernel12x32StridedAVX512(SB), NOSPLIT, $0-64
+// func sgemmKernel12x32StridedAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, rsa, csa, ldb int)
+TEXT ·sgemmKernel12x32StridedAVX512(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -379,6 +381,8 @@ TEXT ·sgemmKernel12x32StridedAVX512(SB), NOSPLIT, $0-64
 	SHLQ $2, R12
 	MOVQ csa+56(FP), R14
 	SHLQ $2, R14
+	MOVQ ldb+64(FP), R11
+	SHLQ $2, R11
 	LEAQ (R12)(R12*2), AX
 	LEAQ (SI)(AX*1), R13
 	LEAQ (R13)(AX*1), R9
@@ -391,11 +395,10 @@ TEXT ·sgemmKernel12x32StridedAVX512(SB), NOSPLIT, $0-64
 	JZ   stail
 
 sloop4:
-	STEPS12x32(0)
-	STEPS12x32(128)
-	STEPS12x32(256)
-	STEPS12x32(384)
-	ADDQ $512, DI
+	STEPS12x32()
+	STEPS12x32()
+	STEPS12x32()
+	STEPS12x32()
 	DECQ BX
 	JNZ  sloop4
 
@@ -404,8 +407,7 @@ stail:
 	JZ   sstore
 
 sloop1:
-	STEPS12x32(0)
-	ADDQ $128, DI
+	STEPS12x32()
 	DECQ CX
 	JNZ  sloop1
 

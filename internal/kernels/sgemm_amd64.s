@@ -145,11 +145,12 @@ store:
 	STOREC()
 
 
-// One step of the 6×16 tile with A read in place: row i of the step at
-// SI + i·R12 for i < 3 and R13 + (i-3)·R12 after; both advance by R14.
-#define STEPS6x16(bo) \
-	VMOVUPS      bo(DI), Y0              \
-	VMOVUPS      bo+32(DI), Y1           \
+// One step of the 6×16 tile with A and B read in place: row i of the
+// step's A at SI + i·R12 for i < 3 and R13 + (i-3)·R12 after, both
+// advancing by R14; B's row at DI, advancing by R11.
+#define STEPS6x16() \
+	VMOVUPS      (DI), Y0                \
+	VMOVUPS      32(DI), Y1              \
 	VBROADCASTSS (SI), Y2                \
 	VFMADD231PS  Y0, Y2, Y4              \
 	VFMADD231PS  Y1, Y2, Y5              \
@@ -169,10 +170,11 @@ store:
 	VFMADD231PS  Y0, Y3, Y14             \
 	VFMADD231PS  Y1, Y3, Y15             \
 	ADDQ         R14, SI                 \
-	ADDQ         R14, R13
+	ADDQ         R14, R13                \
+	ADDQ         R11, DI
 
-// func sgemmKernel6x16StridedAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32, rsa, csa int)
-TEXT ·sgemmKernel6x16StridedAVX2(SB), NOSPLIT, $0-64
+// func sgemmKernel6x16StridedAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32, rsa, csa, ldb int)
+TEXT ·sgemmKernel6x16StridedAVX2(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -183,6 +185,8 @@ TEXT ·sgemmKernel6x16StridedAVX2(SB), NOSPLIT, $0-64
 	SHLQ $2, R12
 	MOVQ csa+56(FP), R14
 	SHLQ $2, R14
+	MOVQ ldb+64(FP), R11
+	SHLQ $2, R11
 	LEAQ (R12)(R12*2), R13
 	ADDQ SI, R13
 
@@ -194,11 +198,10 @@ TEXT ·sgemmKernel6x16StridedAVX2(SB), NOSPLIT, $0-64
 	JZ   stail
 
 sloop4:
-	STEPS6x16(0)
-	STEPS6x16(64)
-	STEPS6x16(128)
-	STEPS6x16(192)
-	ADDQ $256, DI
+	STEPS6x16()
+	STEPS6x16()
+	STEPS6x16()
+	STEPS6x16()
 	DECQ BX
 	JNZ  sloop4
 
@@ -207,8 +210,7 @@ stail:
 	JZ   sstore
 
 sloop1:
-	STEPS6x16(0)
-	ADDQ $64, DI
+	STEPS6x16()
 	DECQ CX
 	JNZ  sloop1
 
@@ -290,5 +292,89 @@ tloop:
 	JNZ     tloop
 
 tdone:
+	VZEROUPPER
+	RET
+
+// Masks for the last, partial vector of a row: 8 lanes on, then 8 off.
+DATA sgemmMask<>+0(SB)/4, $0xffffffff
+DATA sgemmMask<>+4(SB)/4, $0xffffffff
+DATA sgemmMask<>+8(SB)/4, $0xffffffff
+DATA sgemmMask<>+12(SB)/4, $0xffffffff
+DATA sgemmMask<>+16(SB)/4, $0xffffffff
+DATA sgemmMask<>+20(SB)/4, $0xffffffff
+DATA sgemmMask<>+24(SB)/4, $0xffffffff
+DATA sgemmMask<>+28(SB)/4, $0xffffffff
+DATA sgemmMask<>+32(SB)/4, $0
+DATA sgemmMask<>+36(SB)/4, $0
+DATA sgemmMask<>+40(SB)/4, $0
+DATA sgemmMask<>+44(SB)/4, $0
+DATA sgemmMask<>+48(SB)/4, $0
+DATA sgemmMask<>+52(SB)/4, $0
+DATA sgemmMask<>+56(SB)/4, $0
+DATA sgemmMask<>+60(SB)/4, $0
+GLOBL sgemmMask<>(SB), RODATA|NOPTR, $64
+
+// func sgemmPackN8AVX2(dst, src *float32, ld, kc, w, n int)
+//
+// For p < kc and j < w (a multiple of 8): dst[p·w + j] = src[p·ld + j] if
+// j < n, else 0. Lanes past n are neither read nor stored from src.
+TEXT ·sgemmPackN8AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), CX
+	MOVQ w+32(FP), R9
+	SHRQ $3, R9       // vectors per row
+	MOVQ n+40(FP), R12
+	MOVQ R12, R13
+	SHRQ $3, R13      // whole vectors from src
+	ANDQ $7, R12      // lanes in the partial one
+	LEAQ sgemmMask<>(SB), AX
+	MOVQ $8, BX
+	SUBQ R12, BX
+	VMOVDQU (AX)(BX*4), Y15
+	VXORPS  Y14, Y14, Y14
+	TESTQ   CX, CX
+	JZ      ndone
+
+nrow:
+	MOVQ  SI, R10
+	MOVQ  R13, R11
+	TESTQ R11, R11
+	JZ    npart
+
+nfull:
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, R10
+	ADDQ    $32, DI
+	DECQ    R11
+	JNZ     nfull
+
+npart:
+	MOVQ  R9, R11
+	SUBQ  R13, R11 // vectors left in the row
+	JZ    nnext
+	TESTQ R12, R12
+	JZ    nzero
+	VMASKMOVPS (R10), Y15, Y0
+	VMOVUPS    Y0, (DI)
+	ADDQ       $32, DI
+	DECQ       R11
+	JZ         nnext
+
+nzero:
+	VMOVUPS Y14, (DI)
+	ADDQ    $32, DI
+	DECQ    R11
+	JNZ     nzero
+
+nnext:
+	ADDQ R8, SI
+	DECQ CX
+	JNZ  nrow
+
+ndone:
 	VZEROUPPER
 	RET

@@ -14,9 +14,10 @@ type sgemmKernel struct {
 	tile func(k int, a, b, c []float32, ldc int, alpha, beta float32)
 
 	// tileA, if not nil, is tile reading A in place instead of from a
-	// packed panel: element (i, p) at a[i·rsa + p·csa]. It does the same
+	// packed panel, element (i, p) at a[i·rsa + p·csa], and B's row p at
+	// b[p·ldb], which is the packed panel when ldb is nr. It does the same
 	// arithmetic as tile, so choosing it never changes the result.
-	tileA func(k int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32)
+	tileA func(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 }
 
 // maxTile bounds mr·nr over all kernels; it sizes the edge scratch tile.

@@ -8,5 +8,8 @@ var sgemmAsmKernels []*sgemmKernel
 // sgemmKernels are the kernels Sgemm chooses from.
 var sgemmKernels = []*sgemmKernel{goKernel}
 
-// sgemmPackT8 is nil: packing uses plain Go.
-var sgemmPackT8 func(dst, src *float32, ld, kc, w int)
+// sgemmPackT8 and sgemmPackN8 are nil: packing uses plain Go.
+var (
+	sgemmPackT8 func(dst, src *float32, ld, kc, w int)
+	sgemmPackN8 func(dst, src *float32, ld, kc, w, n int)
+)

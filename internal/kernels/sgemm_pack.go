@@ -41,6 +41,12 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 // packRuns fills d (kc groups of w) from kc runs of n ≤ w contiguous values,
 // run p starting at src[off+p·ld]; the last w-n slots of each group are zeroed.
 func packRuns(d, src []float32, ld, off, kc, n, w int) {
+	if w%8 == 0 && sgemmPackN8 != nil && kc > 0 && n > 0 {
+		_ = src[off+(kc-1)*ld+n-1]
+		_ = d[kc*w-1]
+		sgemmPackN8(&d[0], &src[off], ld, kc, w, n)
+		return
+	}
 	if n == w {
 		switch w {
 		case 32:
@@ -67,10 +73,24 @@ func packRuns(d, src []float32, ld, off, kc, n, w int) {
 			return
 		}
 	}
+	if n >= 16 {
+		for p := 0; p < kc; p++ {
+			g := d[p*w : p*w+w]
+			copy(g[:n], src[off+p*ld:off+p*ld+n])
+			clear(g[n:])
+		}
+		return
+	}
+	// Short runs: a loop is cheaper than calls to copy.
 	for p := 0; p < kc; p++ {
 		g := d[p*w : p*w+w]
-		copy(g[:n], src[off+p*ld:off+p*ld+n])
-		clear(g[n:])
+		s := src[off+p*ld : off+p*ld+n]
+		for i, v := range s {
+			g[i] = v
+		}
+		for i := n; i < w; i++ {
+			g[i] = 0
+		}
 	}
 }
 

@@ -176,10 +176,10 @@ func TestSgemmShapes(t *testing.T) {
 			// with the others small, under every transpose.
 			ms := append([]int{0, 1, 2, 7, 13}, edgeSizes(kern.mr, 2*kern.mr, kern.mc)...)
 			ns := append([]int{0, 1, 3, 17}, edgeSizes(kern.nr, 2*kern.nr)...)
-			ks := append([]int{0, 1, 2, 5}, edgeSizes(kern.kc, 2*kern.kc)...)
+			ks := append([]int{0, 1, 2, 5}, edgeSizes(kern.kc)...)
 			if !testing.Short() {
 				ns = append(ns, kern.nc+1)
-				ks = append(ks, 3*kern.kc+1)
+				ks = append(ks, 2*kern.kc-1, 2*kern.kc, 2*kern.kc+1, 3*kern.kc+1)
 			}
 			var cases []gemmCase
 			for _, tr := range [4][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -294,17 +294,22 @@ func TestSgemmParallelBits(t *testing.T) {
 			}
 		}
 	}
-	tc := cases[0]
-	o := newOperands(rng, tc)
-	var first []float32
+	// Through Sgemm, which picks the kernel and the path by itself, with
+	// GOMAXPROCS changed; the last one is computed transposed.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, procs := range []int{1, 2, 4} {
-		runtime.GOMAXPROCS(procs)
-		Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc)
-		if first == nil {
-			first = slices.Clone(o.cbuf)
-		} else if !slices.Equal(first, o.cbuf) {
-			t.Fatalf("Sgemm with GOMAXPROCS %d differs from 1", procs)
+	for _, tc := range []gemmCase{cases[0], cases[1], {false, false, 128, 10, 256, 1, 0, 0}, {true, false, 256, 10, 128, 1, 1, 2}} {
+		o := newOperands(rng, tc)
+		c0 := slices.Clone(o.cbuf)
+		var first []float32
+		for _, procs := range []int{1, 2, 4} {
+			runtime.GOMAXPROCS(procs)
+			copy(o.cbuf, c0)
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc)
+			if first == nil {
+				first = slices.Clone(o.cbuf)
+			} else if !slices.Equal(first, o.cbuf) {
+				t.Fatalf("%v: Sgemm with GOMAXPROCS %d differs from 1", tc, procs)
+			}
 		}
 	}
 }
@@ -355,7 +360,7 @@ func TestSgemmTileAsm(t *testing.T) {
 						}
 					}
 					alt := slices.Clone(c0)
-					kern.tileA(k, as, rsa, csa, b, alt[guard:], ldc, ab[0], ab[1])
+					kern.tileA(k, as, rsa, csa, b, nr, alt[guard:], ldc, ab[0], ab[1])
 					if !slices.Equal(alt, got) {
 						t.Fatalf("%s k=%d trans=%v: in-place A differs from packed", kern.name, k, trans)
 					}
@@ -421,15 +426,27 @@ func TestSgemmAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
-	const m, n, k = 200, 150, 300
-	a := make([]float32, m*k)
-	b := make([]float32, k*n)
-	c := make([]float32, m*n)
-	for _, procs := range []int{1, 2} {
-		f := func() { sgemm(nil, procs, sgemmArgs{false, false, m, n, k, 1, a, k, b, n, 0, c, n}) }
-		f()
-		if got := testing.AllocsPerRun(20, f); got != 0 {
-			t.Errorf("%d goroutines: %v allocations per call, want 0", procs, got)
+	// A plain product, a narrow one (computed transposed) and a fused bias.
+	for _, s := range []benchShape{{100, 70, 150, false, false}, {128, 10, 256, false, false}, {256, 10, 128, true, false}} {
+		a, b, c := benchOperands(s)
+		lda := s.k
+		if s.transA {
+			lda = s.m
+		}
+		bias := make([]float32, s.n)
+		for _, procs := range []int{1, 2} {
+			f := func() {
+				sgemm(nil, procs, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
+				sgemmBias(nil, procs, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
+			}
+			// Warm up until every worker has taken a task and grown its
+			// buffers.
+			for range 50 {
+				f()
+			}
+			if got := testing.AllocsPerRun(20, f); got != 0 {
+				t.Errorf("%v on %d goroutines: %v allocations per call, want 0", s, procs, got)
+			}
 		}
 	}
 }
@@ -476,21 +493,31 @@ func TestSgemmBadArgs(t *testing.T) {
 }
 
 func TestSgemmGrid(t *testing.T) {
+	// Properties rather than exact grids, which follow a cost model: how
+	// many tasks, and along which side C is cut.
 	tests := []struct {
+		name           string
 		m, n, k, procs int
-		tm, tn         int
+		minT, maxT     int // bounds on tm·tn
+		rowsOnly       bool
+		colsOnly       bool
 	}{
-		{1024, 1026, 1024, 2, 2, 1},
-		{128, 512, 784, 2, 1, 2},   // few rows: split columns, repack the small A
-		{288, 64, 100352, 2, 2, 1}, // huge k: split rows, never k
-		{128, 10, 256, 2, 1, 1},    // too little work to share
-		{5, 5, 100000, 4, 1, 1},    // one tile
-		{100352, 32, 9, 4, 4, 1},
+		{"square", 1024, 1024, 1024, 2, 2, 8, false, false},
+		{"few rows: split columns", 128, 512, 784, 2, 2, 8, false, true},
+		{"huge k: k is never split", 288, 64, 100352, 2, 2, 8, true, false},
+		{"tall: split rows", 100352, 64, 288, 2, 2, 8, true, false},
+		{"too little work to share", 64, 10, 128, 2, 1, 1, false, false},
+		{"one tile", 5, 5, 100000, 4, 1, 1, false, false},
+		{"one goroutine", 1000, 1000, 1000, 1, 1, 1, false, false},
+		{"tiles bound the tasks", 12, 32, 100000, 8, 2, 4, false, false},
 	}
 	for _, tt := range tests {
-		tm, tn := sgemmGrid(avx2Like, tt.m, tt.n, tt.k, tt.procs)
-		if tm != tt.tm || tn != tt.tn {
-			t.Errorf("%dx%dx%d on %d: grid %dx%d, want %dx%d", tt.m, tt.n, tt.k, tt.procs, tm, tn, tt.tm, tt.tn)
+		tm, tn := sgemmGrid(avx2Like, tt.m, tt.n, tt.k, tt.procs, true)
+		if tm*tn < tt.minT || tm*tn > tt.maxT || (tt.rowsOnly && tn != 1) || (tt.colsOnly && tm != 1) {
+			t.Errorf("%s: %dx%dx%d on %d: grid %dx%d", tt.name, tt.m, tt.n, tt.k, tt.procs, tm, tn)
+		}
+		if tm > (tt.m+5)/6 || tn > (tt.n+15)/16 {
+			t.Errorf("%s: grid %dx%d has more parts than tiles", tt.name, tm, tn)
 		}
 	}
 	// The ranges of split tile [0, n) exactly.
@@ -565,6 +592,98 @@ func TestSgemmBias(t *testing.T) {
 				AddBiasReLURef(o.c, bias, tc.m, tc.n, relu)
 				if !slices.Equal(got, o.cbuf) {
 					t.Fatalf("%v relu=%v: fused differs from Sgemm then AddBiasReLURef", tc, relu)
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmNarrow checks products with C narrower than a tile and much
+// taller, which Sgemm computes transposed when A is transposed, with every
+// transpose, alpha and beta, and leading dimensions past the width.
+func TestSgemmNarrow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	narrowK := 400 // past kc
+	if testing.Short() {
+		narrowK = 100
+	}
+	for _, tr := range [4][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		for _, mn := range [][2]int{{32, 1}, {40, 3}, {47, 7}, {64, 8}, {100, 9}, {128, 10}, {77, 15}} {
+			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}} {
+				for _, k := range []int{1, 9, narrowK} {
+					tc := gemmCase{tr[0], tr[1], mn[0], mn[1], k, ab[0], ab[1], k % 4}
+					if !sgemmNarrow(tc.m, tc.n) && tc.n < 8 {
+						t.Fatalf("%v: not narrow", tc)
+					}
+					for _, procs := range []int{1, 2} {
+						runCase(t, rng, nil, procs, tc)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmPack checks packA and packB, with and without the assembly
+// helpers, against their definition, zero padding included.
+func TestSgemmPack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	t8, n8 := sgemmPackT8, sgemmPackN8
+	defer func() { sgemmPackT8, sgemmPackN8 = t8, n8 }()
+	for _, useAsm := range []bool{false, true} {
+		if useAsm && t8 == nil {
+			continue
+		}
+		sgemmPackT8, sgemmPackN8 = nil, nil
+		if useAsm {
+			sgemmPackT8, sgemmPackN8 = t8, n8
+		}
+		for _, w := range []int{4, 6, 8, 12, 16, 32} {
+			for _, rows := range []int{1, w - 1, w, 2*w + 3} {
+				for _, kc := range []int{1, 7, 8, 9, 33} {
+					for _, trans := range []bool{false, true} {
+						// Pack rows × kc of op(X) from row 2, column 3 of a
+						// stored matrix with a padded leading dimension.
+						sr, sc := 2+rows, 3+kc
+						if trans {
+							sr, sc = sc, sr
+						}
+						ld := sc + 5
+						x := make([]float32, sr*ld)
+						for i := range x {
+							x[i] = float32(rng.NormFloat64())
+						}
+						at := func(i, p int) float32 { // op(X)[i, p]
+							if trans {
+								return x[p*ld+i]
+							}
+							return x[i*ld+p]
+						}
+						panels := (rows + w - 1) / w
+						got := make([]float32, panels*w*kc)
+						for i := range got {
+							got[i] = sentinel
+						}
+						packA(got, x, ld, trans, 2, rows, 3, kc, w)
+						// packB of the transposed view packs the same panels.
+						gotB := make([]float32, panels*w*kc)
+						packB(gotB, x, ld, !trans, 3, kc, 2, rows, w)
+						for q := 0; q < panels; q++ {
+							for p := 0; p < kc; p++ {
+								for r := 0; r < w; r++ {
+									want := float32(0)
+									if q*w+r < rows {
+										want = at(2+q*w+r, 3+p)
+									}
+									idx := q*w*kc + p*w + r
+									if got[idx] != want || gotB[idx] != want {
+										t.Fatalf("asm=%v w=%d rows=%d kc=%d trans=%v: panel %d [%d,%d] = %g (A), %g (B), want %g",
+											useAsm, w, rows, kc, trans, q, p, r, got[idx], gotB[idx], want)
+									}
+								}
+							}
+						}
+					}
 				}
 			}
 		}

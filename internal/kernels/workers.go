@@ -33,6 +33,6 @@ func (p *workerPool) run() {
 	ws := new(sgemmWorkspace)
 	for j := range p.jobs {
 		j.work(ws)
-		j.wg.Done()
+		j.release()
 	}
 }

@@ -1,0 +1,197 @@
+package kernels
+
+// The 3×3 convolution (stride 1, pad 1, NHWC) on tiny images, one GEMM per
+// pair of an output pixel o and an input pixel i in its window, over the
+// batch: y[:, o] += x[:, i]·W_t, where t is the tap joining them and
+// W_t the cin × cout block of rows t·cin.. of the weight. Rows of x[:, i]
+// and y[:, o] are a whole image apart, which the GEMM's leading dimension
+// covers, so nothing is copied. A 3×3 image has 49 such pairs where im2col
+// multiplies 81 blocks, the rest padding; the ratio falls towards 1 as
+// images grow, while the GEMMs get more numerous and smaller, so this path
+// is for images of a few pixels.
+//
+// Tasks are output pixels (forward), or input pixels and taps (backward),
+// each a fixed sequence of GEMMs on one goroutine, so the bits do not
+// depend on scheduling.
+
+// tapPairs calls f(t, other) for the taps t of pixel p (flat in an h × w
+// image) whose other end lies inside the image, in tap order; other is the
+// input pixel when p is an output (out set) and the output pixel when p is
+// an input.
+func tapPairs(p, h, w int, out bool, f func(t, other int)) {
+	py, px := p/w, p%w
+	for t := 0; t < 9; t++ {
+		dy, dx := t/3-1, t%3-1
+		if !out {
+			dy, dx = -dy, -dx
+		}
+		qy, qx := py+dy, px+dx
+		if qy >= 0 && qy < h && qx >= 0 && qx < w {
+			f(t, qy*w+qx)
+		}
+	}
+}
+
+// Conv3x3Taps sets y (n, h, w, cout) to the convolution of x (n, h, w,
+// cin) with w ((9·cin) × cout, rows in (ky, kx, cin) order), plus bias
+// (nil for none), clamped at zero if relu is set; see Conv3x3TapsRef. It
+// matches im2col and a GEMM to rounding.
+func Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
+	const fn = "Conv3x3Taps"
+	dimCheck(fn, n, h, w, cin, cout)
+	lenCheck(fn, "y", len(y), n*h*w*cout)
+	lenCheck(fn, "x", len(x), n*h*w*cin)
+	lenCheck(fn, "w", len(wt), 9*cin*cout)
+	if bias != nil {
+		lenCheck(fn, "bias", len(bias), cout)
+	}
+	if n*h*w*cout == 0 {
+		return
+	}
+	j := tapsFwdJob{y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
+	if !parRun(&parShared.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
+		for o := 0; o < h*w; o++ {
+			j.task(o)
+		}
+	}
+}
+
+type tapsFwdJob struct {
+	y, x, w, bias       []float32
+	n, h, wd, cin, cout int
+	relu                bool
+}
+
+// task computes output pixel o of every image.
+func (j *tapsFwdJob) task(o int) {
+	hw, cc := j.h*j.wd, j.cin*j.cout
+	yo := j.y[o*j.cout : (j.n-1)*hw*j.cout+(o+1)*j.cout]
+	beta := float32(0)
+	if j.cin > 0 {
+		tapPairs(o, j.h, j.wd, true, func(t, i int) {
+			gemm1(false, false, j.n, j.cout, j.cin, j.x[i*j.cin:], hw*j.cin, j.w[t*cc:], j.cout, beta, yo, hw*j.cout)
+			beta = 1
+		})
+	}
+	if beta == 0 { // no input reaches it
+		for b := 0; b < j.n; b++ {
+			clear(yo[b*hw*j.cout : b*hw*j.cout+j.cout])
+		}
+	}
+	if j.bias != nil || j.relu {
+		stridedBiasReLU(yo, j.bias, j.n, j.cout, hw*j.cout, j.relu)
+	}
+}
+
+// stridedBiasReLU adds bias (nil for none) to rows of cols floats, stride
+// apart, and clamps them at zero if relu is set, as AddBiasReLURef does.
+func stridedBiasReLU(y, bias []float32, rows, cols, stride int, relu bool) {
+	if kernAVX2 && cols >= 8 && bias != nil {
+		w := cols &^ 7
+		addBiasAVX2(&y[0], &bias[0], rows, w, stride, relu)
+		if w == cols {
+			return
+		}
+		for r := 0; r < rows; r++ {
+			biasReLURow(y[r*stride+w:r*stride+cols], bias[w:cols], relu)
+		}
+		return
+	}
+	for r := 0; r < rows; r++ {
+		row := y[r*stride : r*stride+cols]
+		if bias != nil {
+			biasReLURow(row, bias[:cols], relu)
+		} else if relu {
+			for c, v := range row {
+				if v < 0 {
+					row[c] = 0
+				}
+			}
+		}
+	}
+}
+
+func biasReLURow(row, bias []float32, relu bool) {
+	for c, b := range bias {
+		v := row[c] + b
+		if relu && v < 0 {
+			v = 0
+		}
+		row[c] = v
+	}
+}
+
+// Conv3x3TapsBackward is the gradient of Conv3x3Taps with respect to its
+// weight and input: from dz, the gradient at the output before the bias and
+// the ReLU, it sets dw ((9·cin) × cout) and dx (n, h, w, cin, unless nil);
+// see Conv3x3TapsBackwardRef.
+func Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
+	const fn = "Conv3x3TapsBackward"
+	dimCheck(fn, n, h, w, cin, cout)
+	lenCheck(fn, "dw", len(dw), 9*cin*cout)
+	lenCheck(fn, "dz", len(dz), n*h*w*cout)
+	lenCheck(fn, "x", len(x), n*h*w*cin)
+	lenCheck(fn, "w", len(wt), 9*cin*cout)
+	if dx != nil {
+		lenCheck(fn, "dx", len(dx), n*h*w*cin)
+	}
+	j := tapsBackJob{dx: dx, dw: dw, dz: dz, x: x, w: wt, n: n, h: h, wd: w, cin: cin, cout: cout}
+	tasks := 9
+	if dx != nil {
+		tasks += h * w
+	}
+	if !parRun(&parShared.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
+		for t := 0; t < tasks; t++ {
+			j.task(t)
+		}
+	}
+}
+
+type tapsBackJob struct {
+	dx, dw, dz, x, w    []float32
+	n, h, wd, cin, cout int
+}
+
+// task computes the weight gradient of tap t < 9, or the input gradient of
+// pixel t−9 of every image.
+func (j *tapsBackJob) task(t int) {
+	hw, cc := j.h*j.wd, j.cin*j.cout
+	if t < 9 {
+		dwt := j.dw[t*cc : (t+1)*cc]
+		beta := float32(0)
+		if j.n > 0 && cc > 0 {
+			// The pairs of tap t, by output pixel.
+			for o := 0; o < hw; o++ {
+				oy, ox := o/j.wd, o%j.wd
+				iy, ix := oy+t/3-1, ox+t%3-1
+				if iy < 0 || iy >= j.h || ix < 0 || ix >= j.wd {
+					continue
+				}
+				i := iy*j.wd + ix
+				gemm1(true, false, j.cin, j.cout, j.n, j.x[i*j.cin:], hw*j.cin, j.dz[o*j.cout:], hw*j.cout, beta, dwt, j.cout)
+				beta = 1
+			}
+		}
+		if beta == 0 {
+			clear(dwt)
+		}
+		return
+	}
+	i := t - 9
+	if j.n == 0 || j.cin == 0 {
+		return
+	}
+	dxi := j.dx[i*j.cin : (j.n-1)*hw*j.cin+(i+1)*j.cin]
+	beta := float32(0)
+	if j.cout > 0 {
+		tapPairs(i, j.h, j.wd, false, func(tap, o int) {
+			gemm1(false, true, j.n, j.cin, j.cout, j.dz[o*j.cout:], hw*j.cout, j.w[tap*cc:], j.cout, beta, dxi, hw*j.cin)
+			beta = 1
+		})
+	}
+	if beta == 0 {
+		for b := 0; b < j.n; b++ {
+			clear(dxi[b*hw*j.cin : b*hw*j.cin+j.cin])
+		}
+	}
+}
