@@ -1,6 +1,9 @@
 package optim
 
-import "fmnist/nn"
+import (
+	"fmnist/internal/kernels"
+	"fmnist/nn"
+)
 
 // SGD is torch.optim.SGD without dampening:
 //
@@ -82,17 +85,10 @@ func sgdPlain(w, g []float32, lr, wd float32) {
 	}
 }
 
+// sgdMomentum is kernels.SGDMomentum, the same arithmetic in AVX2 and in
+// parallel: the training step of the benchmarks' models runs it.
 func sgdMomentum(w, g, buf []float32, lr, wd, mom float32) {
-	g, buf = g[:len(w)], buf[:len(w)]
-	for j, x := range w {
-		d := g[j]
-		if wd != 0 {
-			d = fma32(wd, x, d)
-		}
-		b := float32(mom*buf[j]) + d
-		buf[j] = b
-		w[j] = fma32(-lr, b, x)
-	}
+	kernels.SGDMomentum(w, g, buf, lr, wd, mom)
 }
 
 func sgdNesterov(w, g, buf []float32, lr, wd, mom float32) {
