@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -12,9 +11,10 @@ import (
 // It follows GotoBLAS/BLIS. C is cut into kc-deep passes over K, and each
 // pass into tiles that a register-blocked micro-kernel computes whole: 6×16
 // with AVX2 and FMA, 12×32 with AVX-512, 4×8 in plain Go elsewhere. op(B) is
-// packed block by block into the order the kernel reads it; op(A) is read in
-// place (the kernels take a row and a column stride, which covers both
-// transposes) unless its rows would collide in L1, and is packed then. C is
+// packed block by block into the order the kernel reads it (or read in
+// place when C has only a tile or two of rows); op(A) is read in place (the
+// kernels take a row and a column stride, which covers both transposes)
+// unless its rows would collide in L1, and is packed then. C is
 // split into rectangles that goroutines take in turn. K is never split, and
 // kc depends only on k, so every element is the same chain of fused
 // multiply-adds whatever the split, the kernel or GOMAXPROCS: the result is
@@ -86,7 +86,7 @@ func sgemmBias(kern *sgemmKernel, procs int, g sgemmArgs, bias []float32, relu b
 		}
 		kern = sgemmPick(g.m, g.n, procs)
 	}
-	j := sgemmJobs.Get().(*sgemmJob)
+	j := newJob()
 	j.sgemmArgs = g
 	j.bias, j.relu = bias, relu
 	j.kern = kern
@@ -98,22 +98,26 @@ func sgemmBias(kern *sgemmKernel, procs int, g sgemmArgs, bias []float32, relu b
 	j.done.Store(0)
 	j.refs.Store(1)
 
-	if helpers := j.tm*j.tn - 1; helpers > 0 {
-		sgemmWorkers.ensure(min(helpers, procs-1))
+	if helpers := min(j.tm*j.tn, procs) - 1; helpers > 0 {
+		sgemmWorkers.ensure(helpers)
 		for range helpers {
+			// Jobs still queued mean the workers are behind (busy with
+			// other calls, or short of CPU): this goroutine then does the
+			// tasks itself rather than pile up more.
+			if len(sgemmWorkers.jobs) >= helpers {
+				break
+			}
 			j.refs.Add(1)
 			select {
 			case sgemmWorkers.jobs <- j:
 			default:
-				// Every worker is busy (another Sgemm is running): this
-				// goroutine does the remaining tasks itself.
 				j.refs.Add(-1)
 			}
 		}
 	}
-	ws := sgemmSpaces.Get().(*sgemmWorkspace)
+	ws := getSpace()
 	j.work(ws)
-	sgemmSpaces.Put(ws)
+	putSpace(ws)
 	// Wait for the tasks, not for the helpers: one that wakes up late finds
 	// nothing left to do, and must not hold this call up.
 	<-j.finished
@@ -139,7 +143,7 @@ func sgemmNarrow(m, n int) bool {
 // then sets C to its transpose plus beta·C, and adds the bias and applies
 // the ReLU if bias is not nil.
 func sgemmTransposed(procs int, g sgemmArgs, bias []float32, relu bool) {
-	ws := sgemmSpaces.Get().(*sgemmWorkspace)
+	ws := getSpace()
 	ws.t = grow(ws.t, g.m*g.n)
 	t, m, n := ws.t, g.m, g.n
 	sgemm(nil, procs, sgemmArgs{!g.transB, !g.transA, n, m, g.k, g.alpha, g.b, g.ldb, g.a, g.lda, 0, t, m})
@@ -169,7 +173,7 @@ func sgemmTransposed(procs int, g sgemmArgs, bias []float32, relu bool) {
 	if bias != nil {
 		biasTile(g.c, g.ldc, m, n, bias, relu)
 	}
-	sgemmSpaces.Put(ws)
+	putSpace(ws)
 }
 
 func (g *sgemmArgs) check() {
@@ -374,7 +378,19 @@ type sgemmJob struct {
 	finished chan struct{} // receives once all tasks are done
 }
 
-var sgemmJobs = sync.Pool{New: func() any { return &sgemmJob{finished: make(chan struct{}, 1)} }}
+// sgemmJobs holds recycled jobs. It is a channel rather than a sync.Pool
+// because the last holder of a job is often a worker, and a sync.Pool
+// would keep it in that worker's P, out of the caller's reach.
+var sgemmJobs = make(chan *sgemmJob, 64)
+
+func newJob() *sgemmJob {
+	select {
+	case j := <-sgemmJobs:
+		return j
+	default:
+		return &sgemmJob{finished: make(chan struct{}, 1)}
+	}
+}
 
 // work runs tasks until none is left to claim. Whoever finishes the last
 // task signals finished.
@@ -401,7 +417,10 @@ func (j *sgemmJob) work(ws *sgemmWorkspace) {
 func (j *sgemmJob) release() {
 	if j.refs.Add(-1) == 0 {
 		j.sgemmArgs, j.bias = sgemmArgs{}, nil
-		sgemmJobs.Put(j)
+		select {
+		case sgemmJobs <- j:
+		default: // enough are kept
+		}
 	}
 }
 
@@ -413,7 +432,26 @@ type sgemmWorkspace struct {
 	tmp  [maxTile]float32
 }
 
-var sgemmSpaces = sync.Pool{New: func() any { return new(sgemmWorkspace) }}
+// sgemmSpaces holds the workspaces of calling goroutines between calls. A
+// channel, like sgemmJobs: a sync.Pool would miss whenever the caller has
+// moved to another P since, and allocate.
+var sgemmSpaces = make(chan *sgemmWorkspace, 64)
+
+func getSpace() *sgemmWorkspace {
+	select {
+	case ws := <-sgemmSpaces:
+		return ws
+	default:
+		return new(sgemmWorkspace)
+	}
+}
+
+func putSpace(ws *sgemmWorkspace) {
+	select {
+	case sgemmSpaces <- ws:
+	default: // enough are kept
+	}
+}
 
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {

@@ -2,6 +2,9 @@
 
 #include "textflag.h"
 
+// This file is the source: its long unrolled macros were typed out once by
+// a throwaway script and are edited by hand since (there is no generator).
+
 // The 12×32 AVX-512 tile: 24 ZMM accumulators (Z8-Z31, two per row),
 // B in Z0 and Z1, and six registers in turn for the broadcasts of A.
 

@@ -4,7 +4,7 @@ package kernels
 type sgemmKernel struct {
 	name   string
 	mr, nr int // register tile
-	kc     int // depth of a packed panel; fixed per kernel so results do not depend on the split
+	kc     int // depth of a pass over K: the same for all assembly kernels, so that the choice of one never changes a result
 	mc     int // rows of op(A) packed at once (kept in L2)
 	nc     int // columns of op(B) packed at once (kept in L3)
 
