@@ -145,15 +145,19 @@ func (b *builder) batchNorm(prefix string, l *BatchNorm) {
 	b.add(l)
 }
 
-// mlp: Flatten, then per hidden size Linear, [BatchNorm1d], ReLU,
+// mlp: Flatten, [Dropout on the input], then per hidden size Linear, [BatchNorm1d], ReLU,
 // [Dropout], then Linear to the classes. The first Linear skips the input
 // gradient.
 func (b *builder) mlp(s Spec) {
 	b.add(NewFlatten())
 	i, c := 1, s.In
-	for _, h := range s.Hidden {
+	if s.InputDropout > 0 {
+		b.add(NewDropout(s.InputDropout, b.rng))
+		i++
+	}
+	for k, h := range s.Hidden {
 		l := NewLinear(c, h, b.rng)
-		if i == 1 {
+		if k == 0 {
 			l.WithoutInputGrad()
 		}
 		if s.BatchNorm {
@@ -172,7 +176,7 @@ func (b *builder) mlp(s Spec) {
 	}
 	b.m.nFeat = len(b.m.layers)
 	l := NewLinear(c, s.Classes, b.rng)
-	if i == 1 {
+	if len(s.Hidden) == 0 {
 		l.WithoutInputGrad()
 	}
 	b.linear(idxName("", i), l)

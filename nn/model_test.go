@@ -43,6 +43,8 @@ func TestSpecNormalize(t *testing.T) {
 		{"pool repeated", Spec{Kind: "cnn", PoolAfter: []int{1, 1}}, Spec{}, "nn: cnn: pool_after index 1 repeated"},
 		{"dropout 1", Spec{Kind: "mlp", Dropout: 1}, Spec{}, "nn: dropout 1 out of [0, 1)"},
 		{"dropout NaN", Spec{Kind: "mlp", Dropout: math.NaN()}, Spec{}, "nn: dropout NaN out of [0, 1)"},
+		{"input dropout 1", Spec{Kind: "mlp", InputDropout: 1}, Spec{}, "nn: input_dropout 1 out of [0, 1)"},
+		{"input dropout cnn", Spec{Kind: "cnn", InputDropout: 0.1}, Spec{}, "nn: cnn: input_dropout is for an mlp"},
 		{"one class", Spec{Kind: "mlp", Classes: 1}, Spec{}, "nn: 1 classes: want 2 to 256"},
 		{"too many classes", Spec{Kind: "mlp", Classes: 300}, Spec{}, "nn: 300 classes"},
 	}
@@ -129,6 +131,7 @@ var smallSpecs = []struct {
 	shape []int
 }{
 	{"mlp-bn-dropout", Spec{Kind: "mlp", In: 64, Hidden: []int{32, 16}, BatchNorm: true, Dropout: 0.2, Classes: 10}, []int{32, 8, 8, 1}},
+	{"mlp-input-dropout", Spec{Kind: "mlp", In: 64, Hidden: []int{32}, InputDropout: 0.1, Dropout: 0.2, Classes: 10}, []int{32, 8, 8, 1}},
 	{"cnn", Spec{Kind: "cnn", Widths: []int{8, 16}, PoolAfter: []int{0}, Dropout: 0.1, Classes: 10}, []int{32, 8, 8, 1}},
 	{"cnn-bn", Spec{Kind: "cnn", Widths: []int{8, 16}, PoolAfter: []int{0, 1}, BatchNorm: true, Classes: 10}, []int{32, 9, 9, 1}},
 }
@@ -351,5 +354,22 @@ func TestDeterminismProcs(t *testing.T) {
 	}
 	if !slices.Equal(run(1), run(2)) {
 		t.Error("GOMAXPROCS 1 and 2 give different bits")
+	}
+}
+
+// TestInputDropoutNames: the input dropout is module 1 of the PyTorch
+// Sequential, so the Linear layers are numbered from 2.
+func TestInputDropoutNames(t *testing.T) {
+	m, err := Build(Spec{Kind: "mlp", In: 16, Hidden: []int{8}, InputDropout: 0.2, Dropout: 0.1, Classes: 3}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range m.StateDict() {
+		names = append(names, n.Name)
+	}
+	want := []string{"2.weight", "2.bias", "5.weight", "5.bias"}
+	if !slices.Equal(names, want) {
+		t.Errorf("names %v, want %v", names, want)
 	}
 }

@@ -30,7 +30,10 @@ type Spec struct {
 	// Dropout is the drop probability: mlp, after each hidden ReLU; cnn,
 	// on the features, before the head.
 	Dropout float64 `json:"dropout,omitempty"`
-	Classes int     `json:"classes"` // default 10
+	// InputDropout is the drop probability of the mlp's input pixels
+	// (after Flatten, before the first Linear).
+	InputDropout float64 `json:"input_dropout,omitempty"`
+	Classes      int     `json:"classes"` // default 10
 }
 
 // ErrSpec is wrapped by every error about an invalid Spec.
@@ -73,6 +76,12 @@ func (s Spec) Normalize() (Spec, error) {
 	}
 	if !(s.Dropout >= 0 && s.Dropout < 1) {
 		return s, specErrorf("dropout %v out of [0, 1)", s.Dropout)
+	}
+	if !(s.InputDropout >= 0 && s.InputDropout < 1) {
+		return s, specErrorf("input_dropout %v out of [0, 1)", s.InputDropout)
+	}
+	if s.InputDropout > 0 && s.Kind != "mlp" {
+		return s, specErrorf("%s: input_dropout is for an mlp", s.Kind)
 	}
 	if s.In < 0 {
 		return s, specErrorf("%s input size %d", s.Kind, s.In)
