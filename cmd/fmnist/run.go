@@ -288,18 +288,9 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	printShapes(os.Stdout, splits)
-	stop, release := stopOnSignal(os.Stderr)
-	defer release()
-	b := newBar(os.Stderr, c.every)
 	start := time.Now()
-	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: "run", Resume: ck,
-		Log: func(s string) { b.clear(); fmt.Fprintln(os.Stderr, s) },
-		Hooks: train.Hooks{
-			Progress: b.progress,
-			Stop:     stop,
-			Epoch:    func(r train.Record) { b.clear(); printEpoch(r) },
-		}}
+	p, release := c.newPipeline("run", cfg, splits, ck)
+	defer release()
 	res, err := p.Run()
 	release()
 	if err != nil {
@@ -313,6 +304,23 @@ func cmdRun(args []string) error {
 	fmt.Printf("wrote %s in %s; open %s\n", c.out, time.Since(start).Round(time.Second),
 		filepath.Join(c.out, report.HTMLFile))
 	return nil
+}
+
+// newPipeline prints the split shapes and sets up the pipeline of cmd with
+// the progress bar, the per-epoch lines and the SIGINT/SIGTERM hook;
+// release restores the default signal handling.
+func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train.Splits, ck *train.Checkpoint) (p *train.Pipeline, release func()) {
+	printShapes(os.Stdout, splits)
+	stop, release := stopOnSignal(os.Stderr)
+	b := newBar(os.Stderr, c.every)
+	p = &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
+		Log: func(s string) { b.clear(); fmt.Fprintln(os.Stderr, s) },
+		Hooks: train.Hooks{
+			Progress: b.progress,
+			Stop:     stop,
+			Epoch:    func(r train.Record) { b.clear(); printEpoch(r) },
+		}}
+	return p, release
 }
 
 func printResults(w io.Writer, res map[string]*train.ModelResult) {

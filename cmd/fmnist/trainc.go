@@ -107,14 +107,9 @@ func cmdTrain(args []string) error {
 			return fmt.Errorf("%s: %w", *backbone, err)
 		}
 	}
-	printShapes(os.Stdout, splits)
-	stop, release := stopOnSignal(os.Stderr)
+	p, release := c.newPipeline("train", cfg, splits, ck)
 	defer release()
-	b := newBar(os.Stderr, c.every)
-	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Resume: ck,
-		Command: "train", Stages: []string{trainStages[what]}, Backbone: *backbone,
-		Log:   func(s string) { b.clear(); fmt.Fprintln(os.Stderr, s) },
-		Hooks: train.Hooks{Progress: b.progress, Stop: stop, Epoch: func(r train.Record) { b.clear(); printEpoch(r) }}}
+	p.Stages, p.Backbone = []string{trainStages[what]}, *backbone
 	if cnn != nil {
 		p.SetBackboneChecksum(cnn.Meta["checksum"])
 	}
