@@ -593,8 +593,12 @@ func (p *Pipeline) TrainHead(cnn *nn.Model) (*Stacked, error) {
 		return nil, err
 	}
 	p.logf("training the mlp head %v on %d-d features", head.Spec.Hidden, dim)
-	r, err := p.fit("cnn_mlp", head, NewFeatureLoader(trF, dim, trY, c.Head.Train.Batch, true, c.Seed+13),
-		NewFeatureLoader(vaF, dim, vaY, 500, false, 0), c.Head.Train, c.Seed+23)
+	var trL Batches = NewFeatureLoader(trF, dim, trY, c.Head.Train.Batch, true, c.Seed+13)
+	if c.Head.Augment != (dataset.Augment{}) {
+		// The features of new augmented images every epoch, through the backbone.
+		trL = NewAugFeatureLoader(d.loader(d.Train, c.Head.Train.Batch, true, c.Seed+13, c.Head.Augment), cnn, &norm)
+	}
+	r, err := p.fit("cnn_mlp", head, trL, NewFeatureLoader(vaF, dim, vaY, 500, false, 0), c.Head.Train, c.Seed+23)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"fmnist/checkpoint"
+	"fmnist/dataset"
 	"fmnist/nn"
 )
 
@@ -457,4 +458,62 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("checkpoint at %s %v: %d predictions, epoch %d batch %d", ck.Stage, ck.Done, len(ck.Preds["mlp"]),
 			ck.Fit.Epoch, ck.Fit.Batch)
 	}
+}
+
+// A head trained on augmented features (through the backbone, a new
+// augmentation every epoch) is deterministic and resumes mid-epoch to the
+// same files as a run never stopped.
+func TestPipelineHeadAugmentResume(t *testing.T) {
+	d := synthSplitsN(t, 192)
+	cfg := tinyConfig()
+	cfg.Head.Augment.Pad, cfg.Head.Augment.Flip = 1, true
+	run := func(out string, k int, resume *Checkpoint) error {
+		n := 0
+		p := &Pipeline{Config: cfg, Data: d, Out: out, Resume: resume,
+			Hooks: Hooks{Stop: func() bool { n++; return n == k }}}
+		_, err := p.Run()
+		return err
+	}
+	ref, plain := t.TempDir(), t.TempDir()
+	if err := run(ref, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The augmentation changes what the head learns.
+	noAug := cfg
+	noAug.Head.Augment = dataset.Augment{}
+	p := &Pipeline{Config: noAug, Data: d, Out: plain}
+	if _, err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := readFile(t, ref, "cnn_mlp.safetensors"), readFile(t, plain, "cnn_mlp.safetensors"); string(a) == string(b) {
+		t.Error("the head trained on augmented features equals the one trained on plain features")
+	}
+	// Stop in the head's second epoch: 2 epochs of 3 steps for mlp and cnn,
+	// one poll after each stage.
+	out := t.TempDir()
+	err := run(out, 2*3+1+2*3+1+3+2, nil)
+	var ie *InterruptedError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err %v, want an InterruptedError", err)
+	}
+	ck, err := LatestCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Stage != "cnn_mlp" || ck.Fit == nil {
+		t.Fatalf("stopped in stage %q (mid-training %v), want inside cnn_mlp's training", ck.Stage, ck.Fit != nil)
+	}
+	if err := run(out, 0, ck); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, ref, out, runFiles...)
+}
+
+func readFile(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
