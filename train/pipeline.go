@@ -45,8 +45,9 @@ func DefaultConfig() RunConfig {
 		Val:  10000,
 		MLP: Stage{
 			// On validation (seed 1): 512-256, dropout 0.2, crop ±2, 20 epochs: 88.4%; the same without
-			// the crop: 90.8%; 1024-512, dropout 0.3, no crop, 40 epochs: 91.0%.
-			Spec:  nn.Spec{Kind: "mlp", In: 784, Hidden: []int{1024, 512}, Dropout: 0.3, Classes: 10},
+			// the crop: 90.8%; 1024-512, dropout 0.3, no crop, 40 epochs: 91.0%; with flips 91.0%,
+			// input dropout 0.1 91.0%, 0.2 90.8%; dropout 0.4, 60 epochs: 91.2%; batch norm: 91.3%.
+			Spec:  nn.Spec{Kind: "mlp", In: 784, Hidden: []int{1024, 512}, BatchNorm: true, Dropout: 0.3, Classes: 10},
 			Train: Config{Epochs: 40, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
 		},
 		CNN: Stage{
