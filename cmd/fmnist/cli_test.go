@@ -223,6 +223,7 @@ func TestCLIErrors(t *testing.T) {
 		{"train: resume as another model", []string{"train", "cnn", "--resume", f.trainDir}, 2, "holds a `train mlp` run, not train cnn", false},
 		{"train: resume with a backbone", []string{"train", "--resume", f.trainDir, "--backbone", f.model}, 2, "--backbone: --resume", false},
 
+		{"eval: unknown tta", []string{"eval", "--tta", "rotate", "m.safetensors"}, 2, `--tta "rotate": want flip`, false},
 		{"eval: no file", []string{"eval"}, 2, "want one model file, got 0 arguments", false},
 		{"eval: two files", []string{"eval", f.model, f.model}, 2, "got 2 arguments", false},
 		{"eval: nonsense flag", []string{"eval", "--fast", f.model}, 2, "flag provided but not defined: -fast", false},

@@ -17,14 +17,19 @@ func cmdEval(args []string) error {
 	fs := newFlags("eval", "eval [flags] MODEL.safetensors",
 		"Reloads a model file written by run or train (mlp, cnn or cnn_mlp) and evaluates it on the official\n"+
 			"test set. The normalisation is the one stored in the file, so the accuracy equals the one in the\n"+
-			"run's results.json exactly.")
+			"run's results.json exactly. --tta flip also prints the accuracy with test-time augmentation (the\n"+
+			"logits of each image and its mirror, averaged), on a line of its own.")
 	data := fs.String("data", "", "folder holding the four IDX .gz files")
 	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
+	tta := fs.String("tta", "", "also evaluate with test-time augmentation: flip (mirror each image, average the logits)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErrorf("want one model file, got %d arguments", fs.NArg())
+	}
+	if *tta != "" && *tta != "flip" {
+		return usageErrorf("--tta %q: want flip", *tta)
 	}
 	l, err := train.LoadModel(fs.Arg(0))
 	if err != nil {
@@ -42,5 +47,10 @@ func cmdEval(args []string) error {
 	sc := train.Evaluate(l.Predictor, test, nil)
 	fmt.Printf("%s (%s): test accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, sc.Acc,
 		int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
+	if *tta == "flip" {
+		sc := train.Evaluate(&train.FlipTTA{P: l.Predictor}, test, nil)
+		fmt.Printf("%s (%s): with flip TTA, test accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, sc.Acc,
+			int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
+	}
 	return nil
 }
