@@ -38,6 +38,7 @@
 //	    bn, p, k = s.get("batch_norm", False), s.get("dropout", 0), s.get("classes") or 10
 //	    if s["kind"] == "mlp":
 //	        layers, c = [nn.Flatten()], s.get("in") or 784
+//	        layers += [nn.Dropout(s["input_dropout"])] * (s.get("input_dropout", 0) > 0)
 //	        for h in s.get("hidden") or [512, 256]:
 //	            layers += [nn.Linear(c, h, bias=not bn)] + [nn.BatchNorm1d(h)] * bn + [nn.ReLU()] + [nn.Dropout(p)] * (p > 0)
 //	            c = h
@@ -51,7 +52,7 @@
 //	    return CNN(nn.Sequential(*layers), nn.Linear(c, k))  # forward: head(backbone(x))
 //
 // So an mlp without batch norm names its linears 1, 3, 5, ... (with dropout
-// 1, 4, 7, ...), and a cnn's dropout is the last module of the backbone, so
+// 1, 4, 7, ...; with input dropout too, 2, 5, 8, ...), and a cnn's dropout is the last module of the backbone, so
 // that the head is always head.weight and head.bias and a model without
 // dropout loads into one with it. Features returns the backbone's output in
 // eval mode, where dropout is the identity.

@@ -35,7 +35,7 @@ func TestSpecNormalize(t *testing.T) {
 		{"negative in", Spec{Kind: "mlp", In: -1}, Spec{}, "nn: mlp input size -1"},
 		{"hidden zero", Spec{Kind: "mlp", Hidden: []int{5, 0}}, Spec{}, "nn: mlp: hidden size 0 at index 1"},
 		{"mlp with widths", Spec{Kind: "mlp", Widths: []int{3}}, Spec{}, "nn: mlp: widths and pool_after are for a cnn"},
-		{"cnn with hidden", Spec{Kind: "cnn", Hidden: []int{3}}, Spec{}, "nn: cnn: hidden is for an mlp"},
+		{"cnn with hidden", Spec{Kind: "cnn", Hidden: []int{3}}, Spec{}, "nn: cnn: hidden and input_dropout are for an mlp"},
 		{"width zero", Spec{Kind: "cnn", Widths: []int{4, -2}}, Spec{}, "nn: cnn: width -2 at index 1"},
 		{"pool out of range", Spec{Kind: "cnn", Widths: []int{4, 4}, PoolAfter: []int{2}}, Spec{},
 			"nn: cnn: pool_after index 2 out of range for 2 convs"},
@@ -44,7 +44,7 @@ func TestSpecNormalize(t *testing.T) {
 		{"dropout 1", Spec{Kind: "mlp", Dropout: 1}, Spec{}, "nn: dropout 1 out of [0, 1)"},
 		{"dropout NaN", Spec{Kind: "mlp", Dropout: math.NaN()}, Spec{}, "nn: dropout NaN out of [0, 1)"},
 		{"input dropout 1", Spec{Kind: "mlp", InputDropout: 1}, Spec{}, "nn: input_dropout 1 out of [0, 1)"},
-		{"input dropout cnn", Spec{Kind: "cnn", InputDropout: 0.1}, Spec{}, "nn: cnn: input_dropout is for an mlp"},
+		{"input dropout cnn", Spec{Kind: "cnn", InputDropout: 0.1}, Spec{}, "nn: cnn: hidden and input_dropout are for an mlp"},
 		{"one class", Spec{Kind: "mlp", Classes: 1}, Spec{}, "nn: 1 classes: want 2 to 256"},
 		{"too many classes", Spec{Kind: "mlp", Classes: 300}, Spec{}, "nn: 300 classes"},
 	}

@@ -26,13 +26,13 @@ type Spec struct {
 	PoolAfter []int `json:"pool_after,omitempty"`
 	// BatchNorm puts a batch norm between each conv (or hidden linear)
 	// and its ReLU; the conv or linear then has no bias.
-	BatchNorm bool `json:"batch_norm,omitempty"`
+	BatchNorm bool `json:"batch_norm"`
 	// Dropout is the drop probability: mlp, after each hidden ReLU; cnn,
 	// on the features, before the head.
-	Dropout float64 `json:"dropout,omitempty"`
+	Dropout float64 `json:"dropout"`
 	// InputDropout is the drop probability of the mlp's input pixels
 	// (after Flatten, before the first Linear).
-	InputDropout float64 `json:"input_dropout,omitempty"`
+	InputDropout float64 `json:"input_dropout"`
 	Classes      int     `json:"classes"` // default 10
 }
 
@@ -80,9 +80,6 @@ func (s Spec) Normalize() (Spec, error) {
 	if !(s.InputDropout >= 0 && s.InputDropout < 1) {
 		return s, specErrorf("input_dropout %v out of [0, 1)", s.InputDropout)
 	}
-	if s.InputDropout > 0 && s.Kind != "mlp" {
-		return s, specErrorf("%s: input_dropout is for an mlp", s.Kind)
-	}
 	if s.In < 0 {
 		return s, specErrorf("%s input size %d", s.Kind, s.In)
 	}
@@ -103,8 +100,8 @@ func (s Spec) Normalize() (Spec, error) {
 			}
 		}
 	case "cnn":
-		if len(s.Hidden) > 0 {
-			return s, specErrorf("cnn: hidden is for an mlp")
+		if len(s.Hidden) > 0 || s.InputDropout > 0 {
+			return s, specErrorf("cnn: hidden and input_dropout are for an mlp")
 		}
 		if s.In == 0 {
 			s.In = 1

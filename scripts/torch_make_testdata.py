@@ -7,7 +7,7 @@ Three models, the modules of torch_roundtrip.py with random weights and batch-no
 safetensors with the metadata fmnist's loader needs (kind, arch or cnn_arch/mlp_arch, pixel_mean, pixel_std)
 and without fmnist's checksum, as a file from elsewhere would be:
 
-  torch_mlp.safetensors      mlp 784-16-10
+  torch_mlp.safetensors      mlp 784-16-10 (dropout on the input, batch norm, dropout)
   torch_cnn.safetensors      cnn widths 4-4-8-8-8, batch norm, 2x2 max-pools after convs 1, 2 and 3
   torch_cnn_mlp.safetensors  cnn 4-8 (pool after conv 0, dropout) -> features standardised -> mlp 8-16-12-10 (batch
                              norm, dropout)
@@ -25,7 +25,8 @@ from torch_roundtrip import CNNMLP, ROOT, build, normalise, save_file  # noqa: E
 
 META = {"pixel_mean": "0.286", "pixel_std": "0.353"}
 SPECS = {
-    "mlp": {"kind": "mlp", "in": 784, "hidden": [16], "classes": 10},
+    "mlp": {"kind": "mlp", "in": 784, "hidden": [16], "input_dropout": 0.1, "batch_norm": True, "dropout": 0.2,
+            "classes": 10},
     "cnn": {"kind": "cnn", "in": 1, "widths": [4, 4, 8, 8, 8], "pool_after": [1, 2, 3], "batch_norm": True,
             "classes": 10},
     "stack_cnn": {"kind": "cnn", "in": 1, "widths": [4, 8], "pool_after": [0], "dropout": 0.25, "classes": 10},

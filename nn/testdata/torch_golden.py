@@ -34,6 +34,7 @@ def build(s):
     bn, p, k = s.get("batch_norm", False), s.get("dropout", 0), s.get("classes") or 10
     if s["kind"] == "mlp":
         layers, c = [nn.Flatten()], s.get("in") or 784
+        layers += [nn.Dropout(s["input_dropout"])] * (s.get("input_dropout", 0) > 0)
         for h in s.get("hidden") or [512, 256]:
             layers += [nn.Linear(c, h, bias=not bn)] + [nn.BatchNorm1d(h)] * bn + [nn.ReLU()] + [nn.Dropout(p)] * (p > 0)
             c = h
