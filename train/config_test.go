@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"fmnist/dataset"
 )
 
 // JSON and YAML give the same config; keys the file lacks keep the base's.
@@ -205,7 +207,11 @@ func FuzzParseConfig(f *testing.F) {
 // quicker than the default in every stage.
 func TestPresets(t *testing.T) {
 	for _, name := range PresetNames() {
-		if err := Presets[name]().Validate(); err != nil {
+		c, ok := Preset(name)
+		if !ok {
+			t.Fatalf("preset %s listed but not found", name)
+		}
+		if err := c.Validate(); err != nil {
 			t.Errorf("preset %s: %v", name, err)
 		}
 	}
@@ -216,6 +222,30 @@ func TestPresets(t *testing.T) {
 	}{{"mlp", q.MLP, d.MLP}, {"cnn", q.CNN, d.CNN}, {"head", q.Head, d.Head}} {
 		if s.q.Train.Epochs >= s.d.Train.Epochs {
 			t.Errorf("%s: quick has %d epochs, default %d", s.name, s.q.Train.Epochs, s.d.Train.Epochs)
+		}
+	}
+}
+
+// TestConfigRoundTrip: a run's config.json passed back with --config over
+// any preset gives the config that ran, also where a setting is false or
+// zero and the preset's is not.
+func TestConfigRoundTrip(t *testing.T) {
+	c := DefaultConfig()
+	c.MLP.Spec.BatchNorm, c.MLP.Spec.Dropout = false, 0
+	c.CNN.Spec.BatchNorm = false
+	c.CNN.Augment = dataset.Augment{}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := writeJSON(path, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range PresetNames() {
+		base, _ := Preset(name)
+		got, err := ReadConfig(path, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, c) {
+			t.Errorf("over preset %s: read back %+v, wrote %+v", name, got, c)
 		}
 	}
 }

@@ -77,16 +77,25 @@ func QuickConfig() RunConfig {
 	return c
 }
 
-// Presets are the named recipes a run can start from.
-var Presets = map[string]func() RunConfig{
+// presets are the named recipes a run can start from.
+var presets = map[string]func() RunConfig{
 	"default": DefaultConfig,
 	"quick":   QuickConfig,
 }
 
+// Preset returns the recipe of that name, and false if there is none.
+func Preset(name string) (RunConfig, bool) {
+	f := presets[name]
+	if f == nil {
+		return RunConfig{}, false
+	}
+	return f(), true
+}
+
 // PresetNames lists the presets, sorted.
 func PresetNames() []string {
-	names := make([]string, 0, len(Presets))
-	for n := range Presets {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -594,10 +603,12 @@ func (p *Pipeline) TrainHead(cnn *nn.Model) (*Stacked, error) {
 		return nil, err
 	}
 	p.logf("training the mlp head %v on %d-d features", head.Spec.Hidden, dim)
-	var trL Batches = NewFeatureLoader(trF, dim, trY, c.Head.Train.Batch, true, c.Seed+13)
+	var trL Batches
 	if c.Head.Augment != (dataset.Augment{}) {
 		// The features of new augmented images every epoch, through the backbone.
 		trL = NewAugFeatureLoader(d.loader(d.Train, c.Head.Train.Batch, true, c.Seed+13, c.Head.Augment), cnn, &norm)
+	} else {
+		trL = NewFeatureLoader(trF, dim, trY, c.Head.Train.Batch, true, c.Seed+13)
 	}
 	r, err := p.fit("cnn_mlp", head, trL, NewFeatureLoader(vaF, dim, vaY, 500, false, 0), c.Head.Train, c.Seed+23)
 	if err != nil {

@@ -500,8 +500,8 @@ func TestPipelineHeadAugmentResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Stage != "cnn_mlp" || ck.Fit == nil {
-		t.Fatalf("stopped in stage %q (mid-training %v), want inside cnn_mlp's training", ck.Stage, ck.Fit != nil)
+	if ck.Stage != "cnn_mlp" || ck.Fit == nil || ck.Fit.Epoch != 1 || ck.Fit.Batch != 2 {
+		t.Fatalf("stopped in stage %q at %+v, want cnn_mlp's epoch 2 after 2 batches", ck.Stage, ck.Fit)
 	}
 	if err := run(out, 0, ck); err != nil {
 		t.Fatal(err)

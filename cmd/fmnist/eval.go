@@ -44,13 +44,14 @@ func cmdEval(args []string) error {
 		return err
 	}
 	test := dataset.NewLoader(f.Test, dataset.LoaderConfig{Batch: 500, Mean: mean, Std: std})
-	sc := train.Evaluate(l.Predictor, test, nil)
-	fmt.Printf("%s (%s): test accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, sc.Acc,
-		int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
-	if *tta == "flip" {
-		sc := train.Evaluate(&train.FlipTTA{P: l.Predictor}, test, nil)
-		fmt.Printf("%s (%s): with flip TTA, test accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, sc.Acc,
+	show := func(how string, p train.Predictor) {
+		sc := train.Evaluate(p, test, nil)
+		fmt.Printf("%s (%s): %stest accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, how, sc.Acc,
 			int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
+	}
+	show("", l.Predictor)
+	if *tta == "flip" {
+		show("with flip TTA, ", &train.FlipTTA{P: l.Predictor})
 	}
 	return nil
 }

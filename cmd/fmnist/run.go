@@ -88,11 +88,10 @@ func (c *commonFlags) check(fs *flag.FlagSet) error {
 // resolve builds the run config from defaults, the config file and flags,
 // and prepares a new output folder.
 func (c *commonFlags) resolve() (train.RunConfig, error) {
-	preset := train.Presets[c.preset]
-	if preset == nil {
-		return train.RunConfig{}, usageErrorf("--preset %q: want %s", c.preset, strings.Join(train.PresetNames(), " or "))
+	cfg, ok := train.Preset(c.preset)
+	if !ok {
+		return cfg, usageErrorf("--preset %q: want %s", c.preset, strings.Join(train.PresetNames(), " or "))
 	}
-	cfg := preset()
 	if c.config != "" {
 		var err error
 		if cfg, err = train.ReadConfig(c.config, cfg); err != nil {
