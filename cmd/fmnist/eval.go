@@ -18,7 +18,8 @@ func cmdEval(args []string) error {
 		"Reloads a model file written by run or train (mlp, cnn or cnn_mlp) and evaluates it on the official\n"+
 			"test set. The normalisation is the one stored in the file, so the accuracy equals the one in the\n"+
 			"run's results.json exactly. --tta flip also prints the accuracy with test-time augmentation (the\n"+
-			"logits of each image and its mirror, averaged), on a line of its own.")
+			"logits of each image and its mirror, averaged), on a line of its own. It suits models whose CNN\n"+
+			"was trained on mirrored images (cnn, cnn_mlp); the MLP on pixels never saw one, and loses by it.")
 	data := fs.String("data", "", "folder holding the four IDX .gz files")
 	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
 	tta := fs.String("tta", "", "also evaluate with test-time augmentation: flip (mirror each image, average the logits)")
