@@ -59,8 +59,12 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.every, "progress-every", 30*time.Second, "when stderr is not a terminal, print a progress line this often (0: never)")
 }
 
-// check validates the flags that do not need the config.
+// check refuses stray arguments and validates the flags that do not need
+// the config.
 func (c *commonFlags) check(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
 	if c.keep < 1 {
 		return usageErrorf("--keep %d: want at least 1", c.keep)
 	}
@@ -261,9 +265,6 @@ func cmdRun(args []string) error {
 	c.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	if err := c.check(fs); err != nil {
 		return err

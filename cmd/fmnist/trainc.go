@@ -35,9 +35,6 @@ func cmdTrain(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
-	}
 	if err := c.check(fs); err != nil {
 		return err
 	}
