@@ -25,12 +25,12 @@ type fitCase struct {
 var fitCases = []fitCase{
 	{"mlp sgd nesterov dropout", nn.Spec{Kind: "mlp", Hidden: []int{24, 16}, Dropout: 0.25},
 		Config{Epochs: 3, Batch: 50, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true,
-			WeightDecay: 5e-4, LabelSmoothing: 0.1}, dataset.Augment{Pad: 2, Erase: 0.5}},
+			WeightDecay: 5e-4, LabelSmoothing: 0.1, EMA: 0.9, EMAEvery: 2}, dataset.Augment{Pad: 2, Erase: 0.5}},
 	{"mlp adamw batch norm", nn.Spec{Kind: "mlp", Hidden: []int{16}, BatchNorm: true, Dropout: 0.1},
 		Config{Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 0.003, Schedule: "cosine", WarmupEpochs: 1,
 			WeightDecay: 0.01}, dataset.Augment{Flip: true}},
 	{"cnn batch norm dropout", nn.Spec{Kind: "cnn", Widths: []int{4, 6}, PoolAfter: []int{0, 1}, BatchNorm: true, Dropout: 0.2},
-		Config{Epochs: 2, Batch: 100, Optimizer: "sgd", LR: 0.02, Schedule: "step", Momentum: 0.9, Patience: 5},
+		Config{Epochs: 2, Batch: 100, Optimizer: "sgd", LR: 0.02, Schedule: "step", Momentum: 0.9, Patience: 5, EMA: 0.95},
 		dataset.Augment{Pad: 1, Flip: true}},
 }
 
@@ -105,6 +105,39 @@ func TestFitResumeBitIdentical(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The weight average is what Fit validates and keeps: with a decay of
+// (nearly) zero the average is the last weights, and the fit is bit for bit
+// the one without an average; with a real decay it is another model.
+func TestFitEMA(t *testing.T) {
+	d := synthSplits(t)
+	fc := fitCases[0]
+	fc.cfg.EMA, fc.cfg.EMAEvery = 0, 0
+	plain, plainRes, err := fitRun(t, d, fc, 1, Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.cfg.EMA = 1e-30
+	same, sameRes, err := fitRun(t, d, fc, 1, Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "weights with a zero-decay average", plain.StateDict(), same.StateDict())
+	if !reflect.DeepEqual(noTiming(plainRes.Records), noTiming(sameRes.Records)) {
+		t.Errorf("records with a zero-decay average:\n%+v\nwant %+v", sameRes.Records, plainRes.Records)
+	}
+	fc.cfg.EMA = 0.9
+	avg, avgRes, err := fitRun(t, d, fc, 1, Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(noTiming(plainRes.Records), noTiming(avgRes.Records)) {
+		t.Error("validation records with an average of decay 0.9 equal those without one")
+	}
+	if reflect.DeepEqual(plain.StateDict(), avg.StateDict()) {
+		t.Error("kept weights with an average of decay 0.9 equal those without one")
 	}
 }
 

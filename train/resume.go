@@ -36,6 +36,7 @@ type FitState struct {
 	Best    []nn.Named   // the best weights, nil before the first epoch ends
 	Optim   []optim.Slot // the optimiser's state
 	RNG     []byte       // the model's random streams (nn.Model.RNGState)
+	EMA     []nn.Named   // the weight average, nil when the config has none
 
 	// Final is true when Fit is stopping after this checkpoint; it is not
 	// saved.
@@ -53,6 +54,9 @@ func (f *fitter) state(epochStart, fitStart time.Time, final bool) *FitState {
 		Seconds:   f.prevSecs + time.Since(fitStart).Seconds(),
 		BestEpoch: f.res.BestEpoch, BestVal: f.res.BestVal, Records: f.res.Records,
 		Weights: f.m.StateDict(), Best: f.best, Optim: f.opt.State(), RNG: f.m.RNGState(), Final: final}
+	if f.ema != nil {
+		s.EMA = f.ema.StateDict()
+	}
 	if f.batch > 0 {
 		s.EpochSeconds = f.prevEpochSecs + time.Since(epochStart).Seconds()
 	}

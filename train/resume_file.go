@@ -192,6 +192,9 @@ func (c *Checkpoint) encode() (*checkpoint.File, error) {
 		if s.Best != nil {
 			toFile(f, "best/", s.Best)
 		}
+		if s.EMA != nil {
+			toFile(f, "ema/", s.EMA)
+		}
 		for _, sl := range s.Optim {
 			f.Tensors = append(f.Tensors, checkpoint.Tensor{Name: "optim/" + sl.Name, DType: "F32",
 				Shape: []int{len(sl.Data)}, F32: sl.Data})
@@ -425,6 +428,9 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	if best := fromFile(f, "best/"); len(best) > 0 {
 		c.Fit.Best = best
+	}
+	if ema := fromFile(f, "ema/"); len(ema) > 0 {
+		c.Fit.EMA = ema
 	}
 	for _, t := range f.Tensors {
 		if name, ok := strings.CutPrefix(t.Name, "optim/"); ok {

@@ -33,6 +33,11 @@ type Config struct {
 	WeightDecay    float64 `json:"weight_decay"`
 	LabelSmoothing float64 `json:"label_smoothing"`
 	Patience       int     `json:"patience"` // stop after this many epochs without a better val acc; 0 = never
+	// EMA, when above 0, is the decay of an exponential moving average of
+	// the weights, updated every EMAEvery steps (0 means every step); the
+	// average, not the last weights, is validated and kept.
+	EMA      float64 `json:"ema"`
+	EMAEvery int     `json:"ema_every"`
 }
 
 // Limits that keep a typo from asking for more memory or steps than any
@@ -62,6 +67,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: warmup epochs %v, want 0 to %d (the epochs)", c.WarmupEpochs, c.Epochs)
 	case c.Patience < 0:
 		return fmt.Errorf("train: patience %d, want >= 0", c.Patience)
+	case !(c.EMA >= 0 && c.EMA < 1):
+		return fmt.Errorf("train: ema %v, want in [0, 1)", c.EMA)
+	case c.EMAEvery < 0 || c.EMAEvery > 1_000_000:
+		return fmt.Errorf("train: ema_every %d, want 0 to 1000000", c.EMAEvery)
 	}
 	if c.Optimizer != "sgd" && c.Optimizer != "adamw" {
 		return fmt.Errorf("train: unknown optimizer %q (want sgd or adamw)", c.Optimizer)
@@ -186,6 +195,17 @@ func FitFrom(name string, m *nn.Model, tr, va Batches, cfg Config, seed uint64, 
 			return nil, err
 		}
 	}
+	if cfg.EMA > 0 {
+		f.ema = nn.NewEMA(m)
+		if from != nil && from.Step > 0 {
+			if from.EMA == nil {
+				return nil, fmt.Errorf("%w: %s: no weight average, the config has ema %v", ErrCheckpoint, name, cfg.EMA)
+			}
+			if err := f.ema.LoadStateDict(from.EMA); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrCheckpoint, name, err)
+			}
+		}
+	}
 	return f.run()
 }
 
@@ -209,6 +229,7 @@ type fitter struct {
 	res                *Result
 	best               []nn.Named
 	dlogits            *tensor.Tensor
+	ema                *nn.EMA // nil unless cfg.EMA > 0
 }
 
 func (f *fitter) run() (*Result, error) {
@@ -247,6 +268,9 @@ func (f *fitter) run() (*Result, error) {
 			}
 		}
 		trainSecs := f.prevEpochSecs + time.Since(t0).Seconds()
+		if f.ema != nil {
+			f.ema.Swap() // validate, and keep if best, the average
+		}
 		ev := Evaluate(Eval{f.m}, f.va, nil)
 		rec := Record{Model: f.name, Epoch: f.epoch + 1, TrainLoss: f.lossSum / float64(max(f.seen, 1)),
 			TrainAcc: float64(f.hits) / float64(max(f.seen, 1)), ValLoss: ev.Loss, ValAcc: ev.Acc,
@@ -261,6 +285,9 @@ func (f *fitter) run() (*Result, error) {
 		if ev.Acc > f.res.BestVal {
 			f.res.BestVal, f.res.BestEpoch = ev.Acc, f.epoch
 			f.best = snapshot(f.best, f.m.StateDict())
+		}
+		if f.ema != nil {
+			f.ema.Swap()
 		}
 		f.batch, f.lossSum, f.hits, f.seen, f.prevEpochSecs = 0, 0, 0, 0, 0
 		if h.Checkpoint != nil {
@@ -293,6 +320,15 @@ func (f *fitter) trainStep(x *tensor.Tensor, y []uint8) error {
 	f.m.Backward(f.dlogits)
 	f.opt.Step(f.params, lr)
 	f.step++
+	if f.ema != nil {
+		every := max(f.cfg.EMAEvery, 1)
+		if f.step%every == 0 {
+			// A short warm-up of the decay, so that the average is not
+			// held back by the random initial weights.
+			u := float64(f.step / every)
+			f.ema.Update(float32(min(f.cfg.EMA, (1+u)/(10+u))))
+		}
+	}
 	f.batch++
 	f.lossSum += loss * float64(n)
 	f.hits += correct
