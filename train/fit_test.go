@@ -309,3 +309,20 @@ func TestFitSteadyStateAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TimeToAccuracy adds up the seconds of the model's own epochs, up to the
+// first that reaches each mark, and leaves a mark never reached at epoch 0.
+func TestTimeToAccuracy(t *testing.T) {
+	recs := []Record{
+		{Model: "mlp", Epoch: 1, ValAcc: 0.99, Seconds: 100},
+		{Model: "cnn", Epoch: 1, ValAcc: 0.90, Seconds: 10},
+		{Model: "cnn", Epoch: 2, ValAcc: 0.935, Seconds: 11},
+		{Model: "cnn", Epoch: 3, ValAcc: 0.93, Seconds: 12},
+		{Model: "cnn", Epoch: 4, ValAcc: 0.94, Seconds: 13},
+	}
+	got := TimeToAccuracy(recs, "cnn", []float64{0.9, 0.93, 0.94, 0.95})
+	want := []Reached{{0.9, 1, 10}, {0.93, 2, 21}, {0.94, 4, 46}, {0.95, 0, 0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+}

@@ -505,6 +505,9 @@ func (p *Pipeline) Finish() error {
 	return writeJSON(filepath.Join(p.Out, "results.json"), p.results)
 }
 
+// Records are the epoch records so far, of every model, in order.
+func (p *Pipeline) Records() []Record { return p.records }
+
 // Results are the results so far, by model name.
 func (p *Pipeline) Results() map[string]*ModelResult { return p.results }
 

@@ -431,3 +431,34 @@ func argmaxProb(row []float32) (int, float32) {
 	}
 	return arg, float32(1 / s)
 }
+
+// Reached is when a model's validation accuracy first reached Mark: after
+// Epoch epochs (0 if never) and Seconds of its Fit, validation included.
+type Reached struct {
+	Mark    float64 `json:"mark"`
+	Epoch   int     `json:"epoch"`
+	Seconds float64 `json:"seconds"`
+}
+
+// TimeToAccuracy reads, from the epoch records of a run, when model first
+// reached each mark of validation accuracy: the time to accuracy by which
+// a recipe is judged, rather than images per second.
+func TimeToAccuracy(recs []Record, model string, marks []float64) []Reached {
+	out := make([]Reached, len(marks))
+	for i, m := range marks {
+		out[i].Mark = m
+	}
+	var secs float64
+	for _, r := range recs {
+		if r.Model != model {
+			continue
+		}
+		secs += r.Seconds
+		for i := range out {
+			if out[i].Epoch == 0 && r.ValAcc >= out[i].Mark {
+				out[i].Epoch, out[i].Seconds = r.Epoch, secs
+			}
+		}
+	}
+	return out
+}

@@ -128,7 +128,7 @@ func cmdTrain(args []string) error {
 	if err := p.Finish(); err != nil {
 		return err
 	}
-	printResults(os.Stdout, p.Results())
+	printResults(os.Stdout, p.Results(), p.Records())
 	fmt.Printf("wrote %s\n", c.out)
 	return nil
 }
