@@ -58,8 +58,11 @@ func DefaultConfig() RunConfig {
 			Augment: dataset.Augment{Pad: 2, Flip: true, Erase: 0.25},
 		},
 		Head: Stage{
+			// On the features of a 15-epoch CNN whose own head has 94.61% val (seed 1): 10 epochs at
+			// lr 0.01: 94.43%; one hidden layer of 1024, dropout 0.5: 94.61%; no label smoothing:
+			// 94.60%; 20 epochs at lr 0.05: 94.79%, the only one above the CNN; 30 at 0.1: 94.77%.
 			Spec:  nn.Spec{Kind: "mlp", In: 256, Hidden: []int{512, 256}, Dropout: 0.3, Classes: 10},
-			Train: Config{Epochs: 10, Batch: 128, Optimizer: "sgd", LR: 0.01, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
+			Train: Config{Epochs: 20, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
 		},
 	}
 }
