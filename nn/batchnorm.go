@@ -18,7 +18,7 @@ import (
 type BatchNorm struct {
 	C        int
 	Momentum float64 // 0.1
-	Eps      float64 // 1e-5
+	Eps      float64 // BatchNormEps
 	Weight   *Param  // γ, (C,), starts at 1
 	Bias     *Param  // β, (C,), starts at 0
 
@@ -37,12 +37,17 @@ type BatchNorm struct {
 	s1, s2                 []float64 // scratch of the eval-mode Backward
 }
 
+// BatchNormEps is the ε every batch norm of a built model adds to the
+// variance, PyTorch's default. Model files do not record it, so an exporter
+// that folds batch norms reads it from here.
+const BatchNormEps = 1e-5
+
 // NewBatchNorm returns a batch norm over c channels with PyTorch's defaults.
 func NewBatchNorm(c int) *BatchNorm {
 	if c <= 0 {
 		panic(fmt.Sprintf("nn: batchnorm over %d channels", c))
 	}
-	l := &BatchNorm{C: c, Momentum: 0.1, Eps: 1e-5,
+	l := &BatchNorm{C: c, Momentum: 0.1, Eps: BatchNormEps,
 		Weight:      newParam("weight", false, c),
 		Bias:        newParam("bias", false, c),
 		RunningMean: make([]float32, c),

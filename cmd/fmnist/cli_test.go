@@ -236,6 +236,16 @@ func TestCLIErrors(t *testing.T) {
 		{"eval: wrong architecture", []string{"eval", f.wrongArch}, 1, f.wrongArch + `: nn: state dict: "1.weight": shape (8, 784), want (64, 784)`, false},
 		{"eval: data missing", []string{"eval", "--data", f.missing, f.model}, 1, "Fashion-MNIST files not found", false},
 
+		{"export: no file", []string{"export"}, 2, "want one model file, got 0 arguments", false},
+		{"export: two files", []string{"export", f.model, f.model}, 2, "got 2 arguments", false},
+		{"export: unknown format", []string{"export", "--format", "tflite", f.model}, 2, `--format "tflite": want onnx`, false},
+		{"export: onto the model", []string{"export", "-o", f.model, f.model}, 2, "that is the model file itself", false},
+		{"export: missing", []string{"export", f.missing}, 1, f.missing + ": no such file", false},
+		{"export: not a model", []string{"export", "-o", out(), f.file}, 1, f.file + ": invalid safetensors", false},
+		{"export: truncated", []string{"export", "-o", out(), f.truncated}, 1, f.truncated + ": truncated", false},
+		{"export: unknown architecture", []string{"export", "-o", out(), f.rnn}, 1, f.rnn + `: unknown model kind "rnn"`, false},
+		{"export: out under a file", []string{"export", "-o", filepath.Join(f.file, "m.onnx"), f.model}, 1, "not a directory", false},
+
 		{"data: missing folder", []string{"data", "--data", f.missing}, 1, "Fashion-MNIST files not found", false},
 		{"data: a file", []string{"data", "--data", f.file}, 1, "Fashion-MNIST files not found", false},
 		{"data: negative val", []string{"data", "--val", "-1"}, 2, "--val -1", false},
@@ -289,7 +299,7 @@ func TestCLIErrors(t *testing.T) {
 
 // --help prints the usage and exits 0.
 func TestCLIHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "train", "eval", "data", "bench", "report"} {
+	for _, cmd := range []string{"run", "train", "eval", "data", "bench", "report", "export"} {
 		var stderr bytes.Buffer
 		if code := run([]string{cmd, "--help"}, &stderr); code != 0 {
 			t.Errorf("%s --help: exit %d: %s", cmd, code, stderr.String())
