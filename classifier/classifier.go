@@ -198,6 +198,12 @@ func countParams(m *nn.Model) int {
 	return n
 }
 
+// Replicas is how many forward passes may run at once.
+func (c *Classifier) Replicas() int { return cap(c.sem) }
+
+// MaxBatch is the most images of one forward pass.
+func (c *Classifier) MaxBatch() int { return c.batch }
+
 // Path is the model file's path.
 func (c *Classifier) Path() string { return c.path }
 
