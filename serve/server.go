@@ -401,4 +401,3 @@ func imageError(err error) error {
 	}
 	return httpErrorf(http.StatusBadRequest, "%v", err)
 }
-
