@@ -72,11 +72,21 @@ func servedRun(t *testing.T) (base, run string, files []string) {
 	return base, run, files
 }
 
-// TestServeAgreesWithPredict: through HTTP, every model gives each
-// exported test image the classes and probabilities of `predict --json`,
-// and /models has each model's test accuracy from results.json.
-func TestServeAgreesWithPredict(t *testing.T) {
+// TestServe trains three tiny models, serves them, and checks the answers
+// against predict and, in a real browser, the page.
+func TestServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains three models and starts a browser; skipped with -short")
+	}
 	base, run, files := servedRun(t)
+	t.Run("predict", func(t *testing.T) { checkServeAgrees(t, base, run, files) })
+	t.Run("browser", func(t *testing.T) { checkPage(t, base, run, files) })
+}
+
+// checkServeAgrees: through HTTP, every model gives each exported test
+// image the classes and probabilities of `predict --json`, and /models has
+// each model's test accuracy from results.json.
+func checkServeAgrees(t *testing.T, base, run string, files []string) {
 	results, err := train.ReadResults(filepath.Join(run, "results.json"))
 	if err != nil {
 		t.Fatal(err)
