@@ -133,6 +133,13 @@ func (s *Server) Close() {
 	}
 }
 
+// Answered is how many /predict requests got the status code so far.
+func (s *Server) Answered(code int) int {
+	s.metrics.mu.Lock()
+	defer s.metrics.mu.Unlock()
+	return int(s.metrics.requests[reqKey{"/predict", code}])
+}
+
 // ServeHTTP serves the endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"fmnist/classifier"
 	"fmnist/serve"
@@ -50,7 +51,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	inFlight := fs.Int("max-inflight", 0, "predict requests decoded and classified at once (0: 4 × CPUs)")
 	replicas := fs.Int("replicas", 0, "copies of each model that run at once (0: one per CPU)")
 	maxBatch := fs.Int("max-batch", 32, "most images in one forward pass of the micro-batcher")
-	window := fs.Duration("batch-window", 0, "how long a batch waits for more requests after its first (0: only those already waiting; negative: no batching)")
+	window := fs.Duration("batch-window", 2*time.Millisecond, "how long a batch waits for more requests after its first (0: only those already waiting; negative: no batching)")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of key=value text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
