@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"sort"
 	"strings"
 
-	"fmnist/dataset"
+	"fmnist/classifier"
 	"fmnist/imageprep"
-	"fmnist/train"
 )
 
 func init() {
@@ -22,11 +19,7 @@ func init() {
 func cmdPredict(args []string) error { return predictMain(args, os.Stdout, os.Stderr) }
 
 // predClass is one of an image's top classes.
-type predClass struct {
-	Class int     `json:"class"`
-	Name  string  `json:"name"`
-	Prob  float64 `json:"prob"`
-}
+type predClass = classifier.Class
 
 // predImage is one image's result, or its error.
 type predImage struct {
@@ -43,9 +36,6 @@ type predOutput struct {
 	Kind   string      `json:"kind"`
 	Images []predImage `json:"images"`
 }
-
-// predictBatch bounds the memory of a long list of pictures.
-const predictBatch = 256
 
 func predictMain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("predict", "predict [flags] MODEL.safetensors IMAGE...",
@@ -78,16 +68,13 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--logits needs --json")
 	}
 	modelPath, files := fs.Arg(0), fs.Args()[1:]
-	l, err := train.LoadModel(modelPath)
+	// One replica: the pictures are classified in one call, in order.
+	c, err := classifier.LoadOptions(modelPath, classifier.Options{Replicas: 1})
 	if err != nil {
 		return err
 	}
-	mean, std, err := train.PixelNorm(l.Meta)
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
-	}
 
-	out := predOutput{Model: modelPath, Kind: l.Kind, Images: make([]predImage, len(files))}
+	out := predOutput{Model: modelPath, Kind: c.Kind(), Images: make([]predImage, len(files))}
 	var pixels []uint8
 	var good []int // indices into files of the prepared pictures, in order
 	for i, path := range files {
@@ -102,30 +89,15 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 		pixels = append(pixels, r.Pixels[:]...)
 		good = append(good, i)
 	}
-	if len(good) > 0 {
-		// The dataset's loader normalises exactly as eval does.
-		set, err := dataset.NewSet(pixels, make([]uint8, len(good)))
-		if err != nil {
-			return err
-		}
-		ld := dataset.NewLoader(set, dataset.LoaderConfig{Batch: predictBatch, Mean: mean, Std: std})
-		k := 0
-		for {
-			x, _, ok := ld.Next()
-			if !ok {
-				break
-			}
-			lg := l.Predictor.Predict(x)
-			classes := lg.Shape[1]
-			for b := range lg.Shape[0] {
-				row := lg.Data[b*classes : (b+1)*classes]
-				im := &out.Images[good[k]]
-				im.Top = topClasses(row, *top)
-				if *logits {
-					im.Logits = append([]float32(nil), row...)
-				}
-				k++
-			}
+	preds, err := c.ClassifyPixels(pixels)
+	if err != nil {
+		return err
+	}
+	for k, p := range preds {
+		im := &out.Images[good[k]]
+		im.Top = p.Top(*top)
+		if *logits {
+			im.Logits = p.Logits
 		}
 	}
 
@@ -157,27 +129,5 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// topClasses returns the k most probable classes of a row of logits
-// (softmax in float64), ties to the lower class.
-func topClasses(row []float32, k int) []predClass {
-	hi := row[0]
-	for _, v := range row {
-		hi = max(hi, v)
-	}
-	var sum float64
-	probs := make([]float64, len(row))
-	for j, v := range row {
-		probs[j] = math.Exp(float64(v - hi))
-		sum += probs[j]
-	}
-	cs := make([]predClass, len(row))
-	for j := range row {
-		name := fmt.Sprintf("class %d", j)
-		if j < len(dataset.ClassNames) {
-			name = dataset.ClassNames[j]
-		}
-		cs[j] = predClass{Class: j, Name: name, Prob: probs[j] / sum}
-	}
-	sort.SliceStable(cs, func(a, b int) bool { return cs[a].Prob > cs[b].Prob })
-	return cs[:min(k, len(cs))]
-}
+// topClasses returns the k most probable classes of a row of logits.
+func topClasses(row []float32, k int) []predClass { return classifier.FromLogits(row).Top(k) }
