@@ -59,11 +59,11 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.every, "progress-every", 30*time.Second, "when stderr is not a terminal, print a progress line this often (0: never)")
 }
 
-// check refuses stray arguments and validates the flags that do not need
-// the config.
-func (c *commonFlags) check(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+// check refuses arguments beyond the first nargs and validates the flags
+// that do not need the config.
+func (c *commonFlags) check(fs *flag.FlagSet, nargs int) error {
+	if fs.NArg() > nargs {
+		return usageErrorf("unexpected argument %q", fs.Arg(nargs))
 	}
 	if c.keep < 1 {
 		return usageErrorf("--keep %d: want at least 1", c.keep)
@@ -266,7 +266,7 @@ func cmdRun(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := c.check(fs); err != nil {
+	if err := c.check(fs, 0); err != nil {
 		return err
 	}
 	var cfg train.RunConfig

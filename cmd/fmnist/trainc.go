@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"fmnist/train"
 )
@@ -25,17 +24,14 @@ func cmdTrain(args []string) error {
 	var c commonFlags
 	c.register(fs)
 	backbone := fs.String("backbone", "", "for head: the trained CNN file whose features the MLP learns from")
-	what := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		what, args = args[0], args[1:]
-		if trainStages[what] == "" {
-			return usageErrorf("unknown model %q: want mlp, cnn or head", what)
-		}
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := c.check(fs); err != nil {
+	what := fs.Arg(0)
+	if what != "" && trainStages[what] == "" {
+		return usageErrorf("unknown model %q: want mlp, cnn or head", what)
+	}
+	if err := c.check(fs, 1); err != nil {
 		return err
 	}
 	var cfg train.RunConfig
