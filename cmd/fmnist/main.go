@@ -2,7 +2,8 @@
 //
 // Each subcommand lives in its own file and registers itself in init. This
 // file only dispatches, prints errors and chooses the exit code: 0 on
-// success, 1 on a failure, 2 on a usage error.
+// success, 1 on a failure, 2 on a usage error, 128+n for a run stopped by
+// signal n (130 for SIGINT, Ctrl-C), as shells expect.
 package main
 
 import (
@@ -90,6 +91,11 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(*exitError)):
+		fmt.Fprintf(stderr, "fmnist %s: %v\n", c.name, err)
+		var ee *exitError
+		errors.As(err, &ee)
+		return ee.code
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "fmnist %s: %v\n", c.name, err)
 		return 2

@@ -100,8 +100,13 @@ func cmdTrain(args []string) error {
 			return fmt.Errorf("%s: %w", *backbone, err)
 		}
 	}
-	p, release := c.newPipeline("train", cfg, splits, ck)
-	defer release()
+	planCfg := cfg
+	if cnn != nil {
+		planCfg.CNN.Spec = cnn.Model.Spec
+	}
+	p, ses := c.newPipeline("train", planCfg, splits, ck, []string{trainStages[what]})
+	p.Config = cfg
+	defer ses.release()
 	p.Stages, p.Backbone = []string{trainStages[what]}, *backbone
 	if cnn != nil {
 		p.SetBackboneChecksum(cnn.Meta["checksum"])
@@ -117,9 +122,9 @@ func cmdTrain(args []string) error {
 	case "head":
 		_, err = p.TrainHead(cnn.Model)
 	}
-	release()
+	ses.release()
 	if err != nil {
-		return c.stopped("train", err)
+		return ses.stopped(&c, "train", err)
 	}
 	if err := p.Finish(); err != nil {
 		return err
