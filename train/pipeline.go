@@ -596,7 +596,8 @@ func (p *Pipeline) TrainHead(cnn *nn.Model) (*Stacked, error) {
 	if cnn == nil || cnn.Spec.Kind != "cnn" {
 		return nil, errors.New("train: the head needs a trained cnn backbone")
 	}
-	p.logf("extracting cnn features")
+	p.logf("extracting cnn features of %d train and %d val images", d.Train.Len(), d.Val.Len())
+	p.phase("cnn_mlp", PhaseFeatures)
 	trF, dim, trY := Extract(cnn, d.loader(d.Train, 500, false, 0, dataset.Augment{}))
 	vaF, _, vaY := Extract(cnn, p.valL)
 	norm := FitStandardizer(trF, dim)
@@ -673,8 +674,29 @@ func (p *Pipeline) keep() int {
 	return p.Keep
 }
 
+// stageOf is the 1-based place of a stage in p.Stages, and their number.
+func (p *Pipeline) stageOf(name string) (int, int) {
+	return slices.Index(p.Stages, name) + 1, len(p.Stages)
+}
+
+// phase tells the Progress hook that stage name starts work without steps.
+func (p *Pipeline) phase(name, phase string) {
+	if p.Hooks.Progress != nil {
+		pr := Progress{Model: name, Phase: phase}
+		pr.Stage, pr.Stages = p.stageOf(name)
+		p.Hooks.Progress(pr)
+	}
+}
+
 func (p *Pipeline) fit(name string, m *nn.Model, tr, va Batches, cfg Config, seed uint64) (*Result, error) {
 	h := p.Hooks
+	if h.Progress != nil {
+		stage, stages := p.stageOf(name)
+		h.Progress = func(pr Progress) {
+			pr.Stage, pr.Stages = stage, stages
+			p.Hooks.Progress(pr)
+		}
+	}
 	h.Epoch = func(rec Record) {
 		p.records = append(p.records, rec)
 		if err := writeMetrics(p.Out, p.records); err != nil {
@@ -714,6 +736,7 @@ func (p *Pipeline) fit(name string, m *nn.Model, tr, va Batches, cfg Config, see
 }
 
 func (p *Pipeline) finish(name string, pr Predictor, r *Result, params int) {
+	p.phase(name, PhaseTest)
 	sc := Evaluate(pr, p.testL, p.preds.add(name))
 	p.results[name] = &ModelResult{TestAcc: sc.Acc, TestLoss: sc.Loss, ValAcc: r.BestVal, BestEpoch: r.BestEpoch,
 		Epochs: r.Epochs, TrainS: r.Seconds, Params: params}

@@ -95,16 +95,32 @@ type Record struct {
 	Seconds   float64 `json:"seconds"`
 }
 
-// Progress is sent after every training step.
+// Progress is sent after every training step, and with a Phase before
+// work that sends no steps, so that a display need not sit still.
 type Progress struct {
 	Model       string
 	Epoch       int
+	Epochs      int // to run in all, unless stopped early
 	Step, Steps int // within the epoch
 	Images      int // seen so far in the epoch
 	Elapsed     time.Duration
 	RunningLoss float64
 	RunningAcc  float64
+	// Phase is "" for a training step, else what starts: PhaseValidate
+	// (after the last step of Epoch), or from a Pipeline PhaseFeatures or
+	// PhaseTest.
+	Phase string
+	// Stage is the 1-based place of Model among a Pipeline's Stages;
+	// 0 outside a Pipeline.
+	Stage, Stages int
 }
+
+// The phases of a Progress that is not a training step.
+const (
+	PhaseValidate = "validate"
+	PhaseFeatures = "features"
+	PhaseTest     = "test"
+)
 
 // Hooks receive what happens. Any may be nil.
 type Hooks struct {
@@ -253,7 +269,7 @@ func (f *fitter) run() (*Result, error) {
 				return f.res, err
 			}
 			if h.Progress != nil {
-				h.Progress(Progress{Model: f.name, Epoch: f.epoch + 1, Step: f.batch, Steps: f.steps, Images: f.seen,
+				h.Progress(Progress{Model: f.name, Epoch: f.epoch + 1, Epochs: cfg.Epochs, Step: f.batch, Steps: f.steps, Images: f.seen,
 					Elapsed:     time.Duration(f.prevEpochSecs*float64(time.Second)) + time.Since(t0),
 					RunningLoss: f.lossSum / float64(f.seen), RunningAcc: float64(f.hits) / float64(f.seen)})
 			}
@@ -268,6 +284,10 @@ func (f *fitter) run() (*Result, error) {
 			}
 		}
 		trainSecs := f.prevEpochSecs + time.Since(t0).Seconds()
+		if h.Progress != nil {
+			h.Progress(Progress{Model: f.name, Epoch: f.epoch + 1, Epochs: cfg.Epochs, Step: f.batch, Steps: f.steps,
+				Images: f.seen, Elapsed: time.Duration(trainSecs * float64(time.Second)), Phase: PhaseValidate})
+		}
 		if f.ema != nil {
 			f.ema.Swap() // validate, and keep if best, the average
 		}

@@ -13,15 +13,17 @@ const version = "0.1.0"
 
 func init() {
 	register(command{name: "bench", order: 50, run: cmdBench,
-		summary: "time the reference models and SGEMM (compare with ../shared/bench/compare.sh)"})
+		summary: "time training and inference of the reference models (mlp-ref, cnn-ref) and SGEMM"})
 }
 
 func cmdBench(args []string) error {
 	fs := newFlags("bench", "bench [flags]",
-		"Times training steps and inference of mlp-ref, cnn-ref and cnn-ref-bn at batch 128 on random data,\n"+
-			"and SGEMM at the products of the contract in ../shared/bench/README.md. Also reports the allocations\n"+
-			"and bytes per training step once warm, and the peak resident memory.")
-	asJSON := fs.Bool("json", false, "print one JSON object (the compare.sh contract) instead of a table")
+		"Times training steps and inference at batch 128 on random data of the reference models: mlp-ref, a\n"+
+			"plain 784-512-256-10 MLP, and cnn-ref, the default CNN (32-64-128-256-256) without batch norm\n"+
+			"(cnn-ref-bn with it); and SGEMM at 1024³ and at sizes those models use. Also reports the allocations\n"+
+			"and bytes per training step once warm, and the peak resident memory of the whole process so far\n"+
+			"(a high-water mark: a row's figure includes the rows before it).")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	only := fs.String("only", "", "run only the rows whose name starts with this, e.g. cnn-ref or sgemm")
 	mlpSteps := fs.Int("mlp-steps", 40, "timed MLP steps")
 	cnnSteps := fs.Int("cnn-steps", 12, "timed CNN steps")
@@ -54,7 +56,7 @@ func cmdBench(args []string) error {
 		}
 	}
 	for _, m := range rep.Memory {
-		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  peak RSS %.0f MiB\n", m.Model+"/train", m.AllocsPerStep,
+		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  process peak RSS so far %.0f MiB\n", m.Model+"/train", m.AllocsPerStep,
 			m.BytesPerStep, m.PeakRSSMiB)
 	}
 	return nil

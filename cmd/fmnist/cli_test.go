@@ -297,16 +297,6 @@ func TestCLIErrors(t *testing.T) {
 	}
 }
 
-// --help prints the usage and exits 0.
-func TestCLIHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "train", "eval", "data", "bench", "report", "export"} {
-		var stderr bytes.Buffer
-		if code := run([]string{cmd, "--help"}, &stderr); code != 0 {
-			t.Errorf("%s --help: exit %d: %s", cmd, code, stderr.String())
-		}
-	}
-}
-
 func TestShellQuote(t *testing.T) {
 	for in, want := range map[string]string{
 		"runs/2024-01-02": "runs/2024-01-02",

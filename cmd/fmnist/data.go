@@ -12,7 +12,8 @@ import (
 
 func init() {
 	register(command{name: "data", order: 20, run: cmdData,
-		summary: "find and check the dataset; print its splits, class counts and pixel statistics"})
+		summary: "find and check the dataset; print its splits, class counts and pixel statistics",
+		subs:    [][2]string{{"export", "write sample images of a split as PNG files, e.g. for predict"}}})
 }
 
 func cmdData(args []string) error { return dataMain(args, os.Stdout, os.Stderr) }
@@ -50,7 +51,7 @@ func dataMain(args []string, stdout, stderr io.Writer) error {
 			"'fmnist data export' writes sample images as PNG files; see 'fmnist data export --help'.")
 	fs.SetOutput(stderr)
 	dir := fs.String("data", "", "folder holding the four IDX files (.gz or raw)")
-	seed := fs.Uint64("seed", 1, "seed of the train/validation split")
+	seed := fs.Int64("seed", 1, "seed of the train/validation split (as run's --seed)")
 	nVal := fs.Int("val", 10000, "validation items taken from the 60,000 training items")
 	noVerify := fs.Bool("no-verify", false, "skip the checksums, for your own variant of the files")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
@@ -63,6 +64,9 @@ func dataMain(args []string, stdout, stderr io.Writer) error {
 	if *nVal < 0 {
 		return usageErrorf("--val %d: want 0 or more", *nVal)
 	}
+	if *seed < 0 {
+		return usageErrorf("--seed %d: want 0 or more", *seed)
+	}
 	f, err := dataset.Load(dataset.Options{Dir: *dir, NoVerify: *noVerify, Log: stderr})
 	if err != nil {
 		return err
@@ -70,12 +74,12 @@ func dataMain(args []string, stdout, stderr io.Writer) error {
 	if *nVal > f.Train.Len() {
 		return usageErrorf("--val %d: the training set has %d items", *nVal, f.Train.Len())
 	}
-	train, val, err := dataset.Split(f.Train, *nVal, *seed)
+	train, val, err := dataset.Split(f.Train, *nVal, uint64(*seed))
 	if err != nil {
 		return err
 	}
 	info := dataInfo{Source: f.Kind.String(), Where: f.Source, Dir: f.Dir, Verified: f.Verified,
-		Seed: *seed, Classes: dataset.ClassNames}
+		Seed: uint64(*seed), Classes: dataset.ClassNames}
 	for _, s := range []struct {
 		name string
 		set  *dataset.Set

@@ -25,7 +25,7 @@ func exportMain(args []string, stdout, stderr io.Writer) error {
 	split := fs.String("split", "test", "train, val or test (train and val as 'fmnist data' and 'fmnist run' split them)")
 	n := fs.Int("n", 20, "number of images, from the start of the split (0: all)")
 	dir := fs.String("data", "", "folder holding the four IDX files (.gz or raw)")
-	seed := fs.Uint64("seed", 1, "seed of the train/validation split")
+	seed := fs.Int64("seed", 1, "seed of the train/validation split (as run's --seed)")
 	nVal := fs.Int("val", 10000, "validation items taken from the 60,000 training items")
 	noVerify := fs.Bool("no-verify", false, "skip the checksums, for your own variant of the files")
 	if err := parseFlags(fs, args); err != nil {
@@ -46,6 +46,9 @@ func exportMain(args []string, stdout, stderr io.Writer) error {
 	if *nVal < 0 {
 		return usageErrorf("--val %d: want 0 or more", *nVal)
 	}
+	if *seed < 0 {
+		return usageErrorf("--seed %d: want 0 or more", *seed)
+	}
 	f, err := dataset.Load(dataset.Options{Dir: *dir, NoVerify: *noVerify, Log: stderr})
 	if err != nil {
 		return err
@@ -55,7 +58,7 @@ func exportMain(args []string, stdout, stderr io.Writer) error {
 		if *nVal > f.Train.Len() {
 			return usageErrorf("--val %d: the training set has %d items", *nVal, f.Train.Len())
 		}
-		train, val, err := dataset.Split(f.Train, *nVal, *seed)
+		train, val, err := dataset.Split(f.Train, *nVal, uint64(*seed))
 		if err != nil {
 			return err
 		}

@@ -59,11 +59,11 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.every, "progress-every", 30*time.Second, "when stderr is not a terminal, print a progress line this often (0: never)")
 }
 
-// check refuses stray arguments and validates the flags that do not need
-// the config.
-func (c *commonFlags) check(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
+// check refuses arguments beyond the first nargs and validates the flags
+// that do not need the config.
+func (c *commonFlags) check(fs *flag.FlagSet, nargs int) error {
+	if fs.NArg() > nargs {
+		return usageErrorf("unexpected argument %q", fs.Arg(nargs))
 	}
 	if c.keep < 1 {
 		return usageErrorf("--keep %d: want at least 1", c.keep)
@@ -201,9 +201,11 @@ func (c *commonFlags) stopped(cmd string, err error) error {
 	return fmt.Errorf("%v; resume with: %s", ie, c.resumeCommand(cmd))
 }
 
-// loadData locates, verifies and decodes the dataset, saying where from.
+// loadData locates, verifies and decodes the dataset, saying where from,
+// once: the dataset package's own "using" note is left out for the line
+// that also says whether the files were checked.
 func (c *commonFlags) loadData(log io.Writer) (*dataset.Fashion, error) {
-	f, err := dataset.Load(dataset.Options{Dir: c.data, NoVerify: c.noVerify, Log: log})
+	f, err := dataset.Load(dataset.Options{Dir: c.data, NoVerify: c.noVerify, Log: dropPrefix{log, "dataset: using "}})
 	if err != nil {
 		return nil, err
 	}
@@ -211,45 +213,86 @@ func (c *commonFlags) loadData(log io.Writer) (*dataset.Fashion, error) {
 	if !f.Verified {
 		v = "not verified"
 	}
-	fmt.Fprintf(log, "data: %s, %s\n", f.Source, v)
+	line := fmt.Sprintf("data: %s, %s", f.Source, v)
+	if isTerminal(log) {
+		line = wrapFields(line, termWidth(log))
+	}
+	fmt.Fprintln(log, line)
 	return f, nil
 }
 
-func printShapes(w io.Writer, s *train.Splits) {
+// dropPrefix passes on the writes that do not start with prefix; the
+// dataset package writes its notes a line at a time.
+type dropPrefix struct {
+	w      io.Writer
+	prefix string
+}
+
+func (d dropPrefix) Write(b []byte) (int, error) {
+	if strings.HasPrefix(string(b), d.prefix) {
+		return len(b), nil
+	}
+	return d.w.Write(b)
+}
+
+func printShapes(println func(string), s *train.Splits) {
 	for _, x := range []struct {
 		name string
 		set  *dataset.Set
 	}{{"train", s.Train}, {"val", s.Val}, {"test", s.Test}} {
-		fmt.Fprintf(w, "%-5s images (%d, 28, 28) uint8   labels (%d,) uint8\n", x.name, x.set.Len(), x.set.Len())
+		println(fmt.Sprintf("%-5s images (%d, 28, 28) uint8   labels (%d,) uint8", x.name, x.set.Len(), x.set.Len()))
 	}
-	fmt.Fprintf(w, "normalised with the train split's mean %.4f and std %.4f\n", s.Mean, s.Std)
+	println(fmt.Sprintf("normalised with the train split's mean %.4f and std %.4f", s.Mean, s.Std))
 }
 
 // stopOnSignal returns a Stop hook that turns true after SIGINT or SIGTERM,
-// and a function that restores the default handling. After the first
-// signal the default handling is back, so a second one ends the process at
-// once (checkpoints are written atomically, so that loses nothing saved).
-func stopOnSignal(log io.Writer) (stop func() bool, release func()) {
-	var flag atomic.Bool
+// a function that says which signal it was (nil before one), and a
+// function that restores the default handling. After the first signal the
+// default handling is back, so a second one ends the process at once
+// (checkpoints are written atomically, so that loses nothing saved).
+func stopOnSignal(log func(string)) (stop func() bool, caught func() os.Signal, release func()) {
+	var got atomic.Value
 	ch := make(chan os.Signal, 1)
 	done := make(chan struct{})
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
 		case s := <-ch:
-			flag.Store(true)
+			got.Store(s)
 			signal.Stop(ch)
-			fmt.Fprintf(log, "\n%v: stopping after this step to save a checkpoint (again to quit at once)\n", s)
+			log(fmt.Sprintf("%v: stopping after this step to save a checkpoint (again to quit at once)", s))
 		case <-done:
 		}
 	}()
 	var once sync.Once
-	return flag.Load, func() {
+	caught = func() os.Signal {
+		s, _ := got.Load().(os.Signal)
+		return s
+	}
+	return func() bool { return caught() != nil }, caught, func() {
 		once.Do(func() {
 			signal.Stop(ch)
 			close(done)
 		})
 	}
+}
+
+// exitError carries the exit code of an error other than 1 or 2: 128 plus
+// the number of the signal that stopped a run, as shells expect.
+type exitError struct {
+	err  error
+	code int
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// signalCode is the exit code of a process ended by s: 130 for SIGINT.
+func signalCode(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 1
 }
 
 func cmdRun(args []string) error {
@@ -266,7 +309,7 @@ func cmdRun(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := c.check(fs); err != nil {
+	if err := c.check(fs, 0); err != nil {
 		return err
 	}
 	var cfg train.RunConfig
@@ -289,12 +332,12 @@ func cmdRun(args []string) error {
 		return err
 	}
 	start := time.Now()
-	p, release := c.newPipeline("run", cfg, splits, ck)
-	defer release()
+	p, ses := c.newPipeline("run", cfg, splits, ck, train.Stages)
+	defer ses.release()
 	res, err := p.Run()
-	release()
+	ses.release()
 	if err != nil {
-		return c.stopped("run", err)
+		return ses.stopped(&c, "run", err)
 	}
 	printResults(os.Stdout, res, p.Records())
 	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels}
@@ -306,21 +349,41 @@ func cmdRun(args []string) error {
 	return nil
 }
 
-// newPipeline prints the split shapes and sets up the pipeline of cmd with
-// the progress bar, the per-epoch lines and the SIGINT/SIGTERM hook;
-// release restores the default signal handling.
-func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train.Splits, ck *train.Checkpoint) (p *train.Pipeline, release func()) {
-	printShapes(os.Stdout, splits)
-	stop, release := stopOnSignal(os.Stderr)
-	b := newBar(os.Stderr, c.every)
-	p = &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
-		Log: func(s string) { b.clear(); fmt.Fprintln(os.Stderr, s) },
+// session is what a training command sets up around its pipeline: the
+// progress display and the signal handler.
+type session struct {
+	bar     *bar
+	caught  func() os.Signal
+	release func()
+}
+
+// newPipeline prints the split shapes and sets up the pipeline of cmd,
+// which trains stages, with the progress bar, the per-epoch lines and the
+// SIGINT/SIGTERM hook. cfg is also what the ETA is planned from.
+func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train.Splits, ck *train.Checkpoint,
+	stages []string) (*train.Pipeline, *session) {
+	eta := &runETA{stages: planStages(cfg, stages, splits.Train.Len(), splits.Val.Len(), splits.Test.Len())}
+	b := newBar(os.Stderr, c.every, eta)
+	printShapes(b.line, splits)
+	stop, caught, release := stopOnSignal(b.line)
+	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
+		Log: b.line,
 		Hooks: train.Hooks{
 			Progress: b.progress,
 			Stop:     stop,
-			Epoch:    func(r train.Record) { b.clear(); printEpoch(r) },
+			Epoch:    b.epoch,
 		}}
-	return p, release
+	return p, &session{bar: b, caught: caught, release: func() { release(); b.clear() }}
+}
+
+// stopped turns an interruption into the message that says how to resume,
+// with the exit code of the signal that caused it.
+func (s *session) stopped(c *commonFlags, cmd string, err error) error {
+	sig := s.caught()
+	if sig == nil || !errors.Is(err, train.ErrInterrupted) {
+		return c.stopped(cmd, err)
+	}
+	return &exitError{err: c.stopped(cmd, err), code: signalCode(sig)}
 }
 
 // cnnMarks are the validation accuracies whose time to reach printResults
@@ -348,9 +411,4 @@ func printResults(w io.Writer, res map[string]*train.ModelResult, recs []train.R
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-func printEpoch(r train.Record) {
-	fmt.Printf("%-7s epoch %2d  train loss %.4f acc %.4f  val loss %.4f acc %.4f  lr %.4g  %.0f img/s  %.1fs\n",
-		r.Model, r.Epoch, r.TrainLoss, r.TrainAcc, r.ValLoss, r.ValAcc, r.LR, r.ImgPerS, r.Seconds)
 }

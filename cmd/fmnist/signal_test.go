@@ -119,8 +119,9 @@ func sameRun(t *testing.T, a, b string, models ...string) {
 }
 
 // interrupt starts `fmnist args...` printing a progress line a step, sends
-// sig once a line contains at, and returns the last line of stderr, which
-// must say how to resume, after checking the exit status.
+// sig once a line contains at, and returns the resume command of the last
+// line of stderr, which must say how to resume, after checking the exit
+// status.
 func interrupt(t *testing.T, sig os.Signal, at string, args ...string) []string {
 	t.Helper()
 	cmd := cliCommand(t, nil, append(args, "--progress-every", "1ns")...)
@@ -151,8 +152,11 @@ func interrupt(t *testing.T, sig os.Signal, at string, args ...string) []string 
 	}
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if !sent || !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("signal sent: %v; exit: %v; stderr tail:\n%s", sent, err, strings.Join(log[max(0, len(log)-5):], "\n"))
+	// 128 + the signal's number, as a shell expects of a process that a
+	// signal ended: 130 for SIGINT, 143 for SIGTERM.
+	code := 128 + int(sig.(syscall.Signal))
+	if !sent || !errors.As(err, &ee) || ee.ExitCode() != code {
+		t.Fatalf("signal sent: %v; exit: %v, want %d; stderr tail:\n%s", sent, err, code, strings.Join(log[max(0, len(log)-5):], "\n"))
 	}
 	const how = "; resume with: "
 	i := strings.Index(last, how)
@@ -186,8 +190,8 @@ func TestSignalResume(t *testing.T) {
 	}{
 		// In the cnn, whose steps are slow enough that the signal lands
 		// before the stage ends even on a loaded machine.
-		{"run SIGINT", os.Interrupt, "cnn epoch 1 step 2/", []string{"run"}, []string{"mlp", "cnn", "cnn_mlp"}},
-		{"train SIGTERM", syscall.SIGTERM, "cnn epoch 2 step 2/", []string{"train", "cnn"}, []string{"cnn"}},
+		{"run SIGINT", os.Interrupt, "cnn epoch 1/2 step 2/", []string{"run"}, []string{"mlp", "cnn", "cnn_mlp"}},
+		{"train SIGTERM", syscall.SIGTERM, "cnn epoch 2/2 step 2/", []string{"train", "cnn"}, []string{"cnn"}},
 	}
 	if testing.Short() {
 		// Six runs of the pipeline, each loading the data: too slow under
@@ -235,9 +239,9 @@ func TestStopOnSignal(t *testing.T) {
 	var log bytes.Buffer
 	var mu sync.Mutex
 	w := writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return log.Write(b) })
-	stop, release := stopOnSignal(w)
+	stop, caught, release := stopOnSignal(func(s string) { w.Write([]byte(s + "\n")) })
 	defer release()
-	if stop() {
+	if stop() || caught() != nil {
 		t.Fatal("stop before any signal")
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
@@ -247,8 +251,8 @@ func TestStopOnSignal(t *testing.T) {
 	for !stop() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if !stop() {
-		t.Fatal("SIGINT did not set the stop flag")
+	if !stop() || caught() != os.Interrupt {
+		t.Fatalf("SIGINT did not set the stop flag: caught %v", caught())
 	}
 	for time.Now().Before(deadline) {
 		mu.Lock()

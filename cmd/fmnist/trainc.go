@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"fmnist/train"
 )
@@ -25,17 +24,14 @@ func cmdTrain(args []string) error {
 	var c commonFlags
 	c.register(fs)
 	backbone := fs.String("backbone", "", "for head: the trained CNN file whose features the MLP learns from")
-	what := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		what, args = args[0], args[1:]
-		if trainStages[what] == "" {
-			return usageErrorf("unknown model %q: want mlp, cnn or head", what)
-		}
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := c.check(fs); err != nil {
+	what := fs.Arg(0)
+	if what != "" && trainStages[what] == "" {
+		return usageErrorf("unknown model %q: want mlp, cnn or head", what)
+	}
+	if err := c.check(fs, 1); err != nil {
 		return err
 	}
 	var cfg train.RunConfig
@@ -104,8 +100,13 @@ func cmdTrain(args []string) error {
 			return fmt.Errorf("%s: %w", *backbone, err)
 		}
 	}
-	p, release := c.newPipeline("train", cfg, splits, ck)
-	defer release()
+	planCfg := cfg
+	if cnn != nil {
+		planCfg.CNN.Spec = cnn.Model.Spec
+	}
+	p, ses := c.newPipeline("train", planCfg, splits, ck, []string{trainStages[what]})
+	p.Config = cfg
+	defer ses.release()
 	p.Stages, p.Backbone = []string{trainStages[what]}, *backbone
 	if cnn != nil {
 		p.SetBackboneChecksum(cnn.Meta["checksum"])
@@ -121,9 +122,9 @@ func cmdTrain(args []string) error {
 	case "head":
 		_, err = p.TrainHead(cnn.Model)
 	}
-	release()
+	ses.release()
 	if err != nil {
-		return c.stopped("train", err)
+		return ses.stopped(&c, "train", err)
 	}
 	if err := p.Finish(); err != nil {
 		return err
