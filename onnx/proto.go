@@ -35,18 +35,20 @@ type attr struct {
 
 func intAttr(name string, v int64) attr     { return attr{name: name, typ: attrInt, i: v} }
 func intsAttr(name string, v ...int64) attr { return attr{name: name, typ: attrInts, ints: v} }
-func dims(v ...int) []int64                 { return toInt64(v) }
-func toInt64(v []int) []int64 {
+
+func dims(v ...int) []int64 {
 	r := make([]int64, len(v))
 	for i, x := range v {
 		r[i] = int64(x)
 	}
 	return r
 }
+
 func fixedDim(v int64) dim                   { return dim{value: v} }
 func namedDim(name string) dim               { return dim{param: name} }
 func floatValue(name string, d ...dim) value { return value{name: name, dims: d} }
 
+// node is one operator application; every node here has one output.
 type node struct {
 	name, op string
 	in, out  []string
