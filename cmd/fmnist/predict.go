@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,6 +81,11 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	modelPath, files := fs.Arg(0), fs.Args()[1:]
 	l, err := train.LoadModel(modelPath)
 	if err != nil {
+		if !strings.HasSuffix(modelPath, ".safetensors") && slices.ContainsFunc(files, func(f string) bool {
+			return strings.HasSuffix(f, ".safetensors")
+		}) {
+			return fmt.Errorf("%w; the model file comes first: fmnist predict MODEL.safetensors IMAGE...", err)
+		}
 		return err
 	}
 	mean, std, err := train.PixelNorm(l.Meta)
