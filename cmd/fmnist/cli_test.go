@@ -258,10 +258,12 @@ func TestCLIErrors(t *testing.T) {
 		{"bench: nonsense flag", []string{"bench", "--turbo"}, 2, "flag provided but not defined: -turbo", false},
 		{"bench: stray argument", []string{"bench", "now"}, 2, `unexpected argument "now"`, false},
 
+		{"predict: arguments swapped", []string{"predict", f.file, f.model}, 1, "the model file comes first: fmnist predict MODEL.safetensors IMAGE...", false},
+
 		{"report: no folder", []string{"report"}, 2, "want one run folder, got 0 arguments", false},
 		{"report: missing", []string{"report", "--no-images", f.missing}, 1, "run folder: stat " + f.missing, false},
 		{"report: a file", []string{"report", "--no-images", f.file}, 1, f.file + ": not a directory", false},
-		{"report: empty folder", []string{"report", "--no-images", f.emptyDir}, 1, "config.json: no such file", false},
+		{"report: empty folder", []string{"report", "--no-images", f.emptyDir}, 1, f.emptyDir + " is not a run folder (it has no config.json)", false},
 		{"report: zero mistakes", []string{"report", "--mistakes", "0", f.reportDir}, 2, "--mistakes 0", false},
 		{"report: nonsense flag", []string{"report", "--colour", f.reportDir}, 2, "flag provided but not defined: -colour", false},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"fmnist/classifier"
@@ -71,6 +72,11 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	// One replica: the pictures are classified in one call, in order.
 	c, err := classifier.LoadOptions(modelPath, classifier.Options{Replicas: 1})
 	if err != nil {
+		if !strings.HasSuffix(modelPath, ".safetensors") && slices.ContainsFunc(files, func(f string) bool {
+			return strings.HasSuffix(f, ".safetensors")
+		}) {
+			return fmt.Errorf("%w; the model file comes first: fmnist predict MODEL.safetensors IMAGE...", err)
+		}
 		return err
 	}
 

@@ -162,10 +162,17 @@ func stageHeader(p train.Progress, e *runETA) string {
 		s += fmt.Sprintf(", stage %d of %d", p.Stage, p.Stages)
 	}
 	if sp := e.plan(p.Model); sp != nil {
-		s += fmt.Sprintf(": %d epochs of %d steps", sp.epochs, sp.steps)
+		s += fmt.Sprintf(": %s of %s", plural(sp.epochs, "epoch"), plural(sp.steps, "step"))
 	}
 	left, guess, known := e.left(p)
 	return s + etaText("; ", left, guess, known)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // etaText is " run ETA 14m02s" after sep, "~" when part of it is guessed

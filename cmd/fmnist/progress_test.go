@@ -227,6 +227,9 @@ func TestBarPiped(t *testing.T) {
 }
 
 func TestFmtDur(t *testing.T) {
+	if got := plural(1, "epoch") + ", " + plural(4, "epoch"); got != "1 epoch, 4 epochs" {
+		t.Errorf("plural: %q", got)
+	}
 	for d, want := range map[time.Duration]string{0: "0s", 42 * time.Second: "42s", 14*time.Minute + 2*time.Second: "14m02s",
 		65 * time.Minute: "1h05m", 1500 * time.Millisecond: "2s"} {
 		if got := fmtDur(d); got != want {

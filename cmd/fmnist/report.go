@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 
@@ -36,6 +38,12 @@ func cmdReport(args []string) error {
 	dir := fs.Arg(0)
 	// Check the folder before loading 60,000 images for nothing.
 	if _, err := report.Load(dir); err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, report.ConfigFile)); errors.Is(serr, iofs.ErrNotExist) {
+			if st, derr := os.Stat(dir); derr == nil && st.IsDir() {
+				return fmt.Errorf("%s is not a run folder (it has no %s): give the folder that fmnist run or train "+
+					"wrote, e.g. runs/20260101-120000", dir, report.ConfigFile)
+			}
+		}
 		return err
 	}
 	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:]}
