@@ -106,11 +106,14 @@ func New(models []Model, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("serve: two models named %q", m.Name)
 		}
 		sm := &served{Model: m}
-		if cfg.BatchWindow >= 0 {
-			sm.batch = newBatcher(m.Classifier, cfg.MaxBatch, cfg.BatchWindow, s.metrics)
-		}
 		s.models = append(s.models, sm)
 		s.byName[m.Name] = sm
+	}
+	// The workers start once nothing can fail, so an error leaks none.
+	if cfg.BatchWindow >= 0 {
+		for _, sm := range s.models {
+			sm.batch = newBatcher(sm.Classifier, cfg.MaxBatch, cfg.BatchWindow, s.metrics)
+		}
 	}
 	s.route("/{$}", s.handlePage, http.MethodGet, http.MethodHead)
 	s.route("/predict", s.handlePredict, http.MethodPost)

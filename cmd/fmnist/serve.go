@@ -91,6 +91,7 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		srv.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
 	return serve.Serve(ctx, ln, srv, log, func(a net.Addr) {

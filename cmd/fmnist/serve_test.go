@@ -37,7 +37,7 @@ func servedRun(t *testing.T) (base, run string, files []string) {
 		t.Fatal(err)
 	}
 	f.Test = f.Test.Subset(500)
-	run = tinyRun(t, f, 500, 2000)
+	run = tinyRun(t, f, 500, 1000)
 
 	imgDir := filepath.Join(t.TempDir(), "images")
 	var out, log bytes.Buffer
