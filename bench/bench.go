@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"syscall"
 	"time"
 
 	"fmnist/internal/kernels"
+	"fmnist/internal/sysmem"
 	"fmnist/nn"
 	"fmnist/optim"
 	"fmnist/tensor"
@@ -170,13 +170,7 @@ func timeModel(spec nn.Spec, steps int) (trainIPS, inferIPS float64, mem Memory,
 	return trainIPS, inferIPS, mem, nil
 }
 
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // Linux reports KiB
-}
+func peakRSSMiB() float64 { return float64(sysmem.PeakRSS()) / (1 << 20) }
 
 // SgemmGFLOPS times C = A·B at M×N×K, repeating until about half a second
 // has passed after a warm-up call.

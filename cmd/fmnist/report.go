@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"fmnist/dataset"
+	"fmnist/internal/runlock"
 	"fmnist/report"
 )
 
@@ -38,6 +39,12 @@ func cmdReport(args []string) error {
 	if _, err := report.Load(dir); err != nil {
 		return err
 	}
+	// A run still writing into dir would mix its files with the report's.
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:]}
 	if !*noImages {
 		f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})
