@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif" // registered for image.Decode
 	_ "image/jpeg"
 	_ "image/png"
@@ -16,9 +17,11 @@ import (
 // Size is the side of a Fashion-MNIST image.
 const Size = 28
 
-// DefaultMaxPixels caps width×height of a picture to decode: a 16-bit RGBA
-// picture of this size takes 400 MB.
-const DefaultMaxPixels = 50_000_000
+// DefaultMaxPixels caps width×height of a picture to decode (a 6000×4000
+// photo fits). A picture of more than 4 bytes a pixel (16-bit colour) counts
+// for more pixels, so that the decoded image stays under 96 MB whatever its
+// format, and preparing it under a few times that.
+const DefaultMaxPixels = 24_000_000
 
 // DefaultThreshold is the distance from the background (0..255) above
 // which a pixel belongs to the article: 5%, as in Fashion-MNIST's recipe.
@@ -285,7 +288,7 @@ func decode(r io.ReadSeeker, maxPixels int) (image.Image, error) {
 	if err != nil {
 		return nil, decodeErr(err)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, maxPixels); err != nil {
+	if err := checkSize(cfg.Width, cfg.Height, maxPixels*4/bytesPerPixel(cfg.ColorModel)); err != nil {
 		return nil, err
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
@@ -300,6 +303,15 @@ func decode(r io.ReadSeeker, maxPixels int) (image.Image, error) {
 		return nil, err
 	}
 	return img, nil
+}
+
+// bytesPerPixel is what a decoded pixel of colour model m takes, at least 4.
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	return 4
 }
 
 func checkSize(w, h, maxPixels int) error {

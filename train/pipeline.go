@@ -471,6 +471,9 @@ func (p *Pipeline) Start() error {
 	if err := p.Config.Validate(); err != nil {
 		return err
 	}
+	if err := p.Config.CheckMemory(); err != nil {
+		return err
+	}
 	if p.Command == "" {
 		p.Command = "run"
 	}

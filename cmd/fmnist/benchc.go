@@ -23,6 +23,7 @@ func cmdBench(args []string) error {
 			"and bytes per training step once warm, and the peak resident memory.")
 	asJSON := fs.Bool("json", false, "print one JSON object (the compare.sh contract) instead of a table")
 	only := fs.String("only", "", "run only the rows whose name starts with this, e.g. cnn-ref or sgemm")
+	addMemBudget(fs)
 	mlpSteps := fs.Int("mlp-steps", 40, "timed MLP steps")
 	cnnSteps := fs.Int("cnn-steps", 12, "timed CNN steps")
 	if err := parseFlags(fs, args); err != nil {
@@ -54,8 +55,8 @@ func cmdBench(args []string) error {
 		}
 	}
 	for _, m := range rep.Memory {
-		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  peak RSS %.0f MiB\n", m.Model+"/train", m.AllocsPerStep,
-			m.BytesPerStep, m.PeakRSSMiB)
+		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  peak RSS %.0f MiB  estimate %.0f MiB\n", m.Model+"/train",
+			m.AllocsPerStep, m.BytesPerStep, m.PeakRSSMiB, m.EstimateMiB)
 	}
 	return nil
 }

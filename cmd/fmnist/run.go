@@ -64,6 +64,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", "", "output folder, new or empty (default runs/<timestamp>)")
 	fs.IntVar(&c.keep, "keep", 2, "checkpoints to keep under OUT/checkpoints (one is written at the end of every epoch)")
 	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run in this folder from its last checkpoint, with its config")
+	addMemBudget(fs)
 	fs.DurationVar(&c.every, "progress-every", 30*time.Second, "when stderr is not a terminal, print a progress line this often (0: never)")
 }
 
@@ -129,6 +130,9 @@ func (c *commonFlags) resolve() (train.RunConfig, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageErrorf("%v", err)
+	}
+	if err := cfg.CheckMemory(); err != nil {
+		return cfg, err
 	}
 	if c.out == "" {
 		var err error
