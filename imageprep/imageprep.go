@@ -12,6 +12,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"fmnist/internal/safefile"
 )
 
 // Size is the side of a Fashion-MNIST image.
@@ -243,21 +245,14 @@ func bbox(pix []uint8, w, h, bg, thr int) image.Rectangle {
 // File decodes the picture at path and prepares it. Its errors start with
 // "imageprep: PATH: ".
 func File(path string, opt Options) (Result, error) {
-	f, err := os.Open(path)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return Result{}, fmt.Errorf("imageprep: %s: is a folder, not an image", path)
+	}
+	f, _, err := safefile.Open(path) // a FIFO would block open(2)
 	if err != nil {
 		return Result{}, fmt.Errorf("imageprep: %w", err) // the PathError names the file
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Result{}, fmt.Errorf("imageprep: %w", err)
-	}
-	if st.IsDir() {
-		return Result{}, fmt.Errorf("imageprep: %s: is a folder, not an image", path)
-	}
-	if !st.Mode().IsRegular() {
-		return Result{}, fmt.Errorf("imageprep: %s: not a regular file", path)
-	}
 	img, err := decode(f, opt.MaxPixels)
 	if err != nil {
 		return Result{}, fmt.Errorf("imageprep: %s: %w", path, err)

@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+
+	"fmnist/internal/safefile"
 )
 
 // The files of a run folder.
@@ -189,8 +191,15 @@ func modelOrder(r *Run) []string {
 	return append(out, rest...)
 }
 
+// Limits on the files of a run folder: far above what a run writes
+// (predictions.csv of three models is about 1 MB).
+const (
+	maxJSONBytes = 16 << 20
+	maxCSVBytes  = 256 << 20
+)
+
 func loadConfig(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxJSONBytes)
 	if err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
@@ -213,7 +222,7 @@ func loadConfig(path string) (string, error) {
 }
 
 func loadResults(path string) (map[string]Result, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxJSONBytes)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -273,7 +282,7 @@ func jsonKind(t reflect.Type) string {
 // positions of want, then of opt (-1 for those absent). line is the
 // record's line number in the file.
 func csvTable(path string, want, opt []string, row func(rec []string, col []int, line int) error) error {
-	f, err := os.Open(path)
+	f, _, err := safefile.OpenLimited(path, maxCSVBytes)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -66,7 +66,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate key, yaml", "val: 1\nval: 2\n", true, `mapping key "val" already defined`},
 		{"non-string key", "1: 2\n", true, "key 1 in the top level is not a string"},
 		{"nested non-string key", "mlp:\n  train:\n    true: 1\n", true, "key true in mlp.train is not a string"},
-		{"NaN", "mlp:\n  train:\n    lr: .nan\n", true, "unsupported value: NaN"},
+		{"NaN", "mlp:\n  train:\n    lr: .nan\n", true, "YAML: mlp.train.lr: NaN, want a finite number"},
 		{"two documents", "val: 1\n---\nval: 2\n", true, "more than one document"},
 		{"too long", `{"seed": 1` + strings.Repeat(" ", MaxConfigBytes) + `}`, false, "more than the 1048576"},
 	} {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"fmnist/checkpoint"
 	"fmnist/dataset"
+	"fmnist/internal/safefile"
 	"fmnist/nn"
 )
 
@@ -109,7 +111,7 @@ const MaxConfigBytes = 1 << 20
 // base's, an unknown key is an error. A .yaml or .yml file (or any file
 // not starting with '{') is read as YAML, others as JSON.
 func ReadConfig(path string, base RunConfig) (RunConfig, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return base, fmt.Errorf("train: config: %w", err)
 	}
@@ -131,6 +133,7 @@ func ParseConfig(b []byte, isYAML bool, base RunConfig) (RunConfig, error) {
 	if len(b) > MaxConfigBytes {
 		return base, fmt.Errorf("%d bytes, more than the %d a config may have", len(b), MaxConfigBytes)
 	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as some Windows editors write
 	if isYAML {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		var v any
@@ -219,6 +222,10 @@ func jsonable(v any, at string) (any, error) {
 			}
 		}
 		return m, nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("YAML: %s: %v, want a finite number", strings.TrimPrefix(at, "."), x)
+		}
 	case []any:
 		for i, e := range x {
 			var err error
@@ -828,7 +835,7 @@ func writeJSON(path string, v any) error {
 
 // ReadResults reads a run folder's results.json.
 func ReadResults(path string) (map[string]*ModelResult, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, 1<<20)
 	if err != nil {
 		return nil, err
 	}

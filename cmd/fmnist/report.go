@@ -31,8 +31,8 @@ func cmdReport(args []string) error {
 	if fs.NArg() != 1 {
 		return usageErrorf("want one run folder, got %d arguments", fs.NArg())
 	}
-	if *mistakes < 1 {
-		return usageErrorf("--mistakes %d: want at least 1", *mistakes)
+	if *mistakes < 1 || *mistakes > report.MaxMistakes {
+		return usageErrorf("--mistakes %d: want 1 to %d", *mistakes, report.MaxMistakes)
 	}
 	dir := fs.Arg(0)
 	// Check the folder before loading 60,000 images for nothing.

@@ -45,8 +45,18 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 }
 
 func notRegular(path string, st fs.FileInfo) error {
+	if st.IsDir() {
+		return &fs.PathError{Op: "open", Path: path, Err: isDir{}}
+	}
 	return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, kind(st.Mode()))}
 }
+
+// isDir reads as the system's own message for a folder, and is
+// ErrNotRegular.
+type isDir struct{}
+
+func (isDir) Error() string        { return "is a directory" }
+func (isDir) Is(target error) bool { return target == ErrNotRegular }
 
 // kind names a file type the way a user knows it.
 func kind(m fs.FileMode) string {
