@@ -176,3 +176,33 @@ func TestTwoRunsOneFolder(t *testing.T) {
 		t.Errorf("config.json is not the config of the run that succeeded (seed %d):\n%s", winner, b)
 	}
 }
+
+// Settings that cannot work are refused, each naming what is wrong.
+func TestRefusedSettings(t *testing.T) {
+	dir := t.TempDir()
+	data := tinyData(t)
+	cfg := writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(tinyConfig))
+	val0 := writeFile(t, filepath.Join(dir, "val0.yaml"), []byte("val: 0\n"))
+	nan := writeFile(t, filepath.Join(dir, "nan.yaml"), []byte("head:\n  train:\n    lr: .nan\n"))
+	bom := writeFile(t, filepath.Join(dir, "bom.json"), []byte("\ufeff"+`{"val": -3}`))
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"data: val takes everything", []string{"data", "--data", data, "--no-verify", "--val", "40"}, 2, "--val 40: the training set has 40 items"},
+		{"report: mistakes without bound", []string{"report", "--mistakes", "1000000", dir}, 2, "--mistakes 1000000: want 1 to 1000"},
+		{"run: subset above the data", []string{"run", "--data", data, "--no-verify", "--config", cfg, "--subset", "31", "--out", filepath.Join(dir, "o1")}, 1, "subset 31: the train split has only 30 images"},
+		{"run: val 0", []string{"run", "--config", val0, "--out", filepath.Join(dir, "o2")}, 2, "val 0, want in [1, 60000)"},
+		{"run: NaN names its key", []string{"run", "--config", nan, "--out", filepath.Join(dir, "o3")}, 1, "head.train.lr: NaN"},
+		{"run: a BOM is read past", []string{"run", "--config", bom, "--out", filepath.Join(dir, "o4")}, 2, "val -3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := run(c.args, &stderr); code != c.code || !strings.Contains(stderr.String(), c.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr.String(), c.code, c.want)
+			}
+		})
+	}
+}
