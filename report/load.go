@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"fmnist/internal/safefile"
 )
@@ -44,7 +45,22 @@ func (e *formatError) Error() string        { return e.msg }
 func (e *formatError) Is(target error) bool { return target == ErrFormat }
 
 // badf returns a content error naming the file and, when line > 0, the line.
+// clip shortens a value read from a file for an error message: a field
+// can be megabytes long.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
 func badf(path string, line int, format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clip(s)
+		}
+	}
 	inner := &formatError{fmt.Sprintf(format, args...)}
 	if line > 0 {
 		return fmt.Errorf("report: %s: line %d: %w", path, line, inner)
@@ -333,7 +349,7 @@ func csvErr(path string, err error) error {
 func parseFloat(name, s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not a number", name, s)
+		return 0, fmt.Errorf("%s %q is not a number", name, clip(s))
 	}
 	return v, nil
 }
@@ -341,7 +357,7 @@ func parseFloat(name, s string) (float64, error) {
 func parseInt(name, s string, lo, hi int) (int, error) {
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not an integer", name, s)
+		return 0, fmt.Errorf("%s %q is not an integer", name, clip(s))
 	}
 	if v < lo || v > hi {
 		if hi == math.MaxInt32 {
