@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fmnist/internal/kernels"
+	"fmnist/internal/sysmem"
 	"fmnist/nn"
 	"fmnist/optim"
 	"fmnist/tensor"
@@ -28,6 +29,9 @@ type Memory struct {
 	AllocsPerStep float64 `json:"allocs_per_step"`
 	BytesPerStep  float64 `json:"bytes_per_step"`
 	PeakRSSMiB    float64 `json:"peak_rss_mib"` // of the whole process so far
+	// EstimateMiB is nn.Spec.MemoryBytes of a training step, an upper
+	// bound that a run's memory budget is checked against.
+	EstimateMiB float64 `json:"estimate_mib"`
 }
 
 // Report is the output of Run.
@@ -88,6 +92,9 @@ func Run(opt Options, version string) (*Report, error) {
 			return nil, fmt.Errorf("bench: %s: %w", m.Name, err)
 		}
 		mem.Model = m.Name
+		if est, err := m.Spec.MemoryBytes(Batch, true); err == nil {
+			mem.EstimateMiB = round1(est.Total() / (1 << 20))
+		}
 		rep.Results = append(rep.Results, Row{Name: m.Name + "/train", ImgPerS: round1(tr)},
 			Row{Name: m.Name + "/infer", ImgPerS: round1(inf)})
 		rep.Memory = append(rep.Memory, mem)
@@ -168,6 +175,8 @@ func timeModel(spec nn.Spec, steps int) (trainIPS, inferIPS float64, mem Memory,
 	inferIPS = float64(steps*Batch) / time.Since(t).Seconds()
 	return trainIPS, inferIPS, mem, nil
 }
+
+func peakRSSMiB() float64 { return float64(sysmem.PeakRSS()) / (1 << 20) }
 
 // SgemmGFLOPS times C = A·B at M×N×K, repeating until about half a second
 // has passed after a warm-up call.

@@ -1,9 +1,12 @@
 package checkpoint
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteAtomic writes a file so that a crash at any moment leaves either the
@@ -42,4 +45,32 @@ func WriteAtomic(path string, write func(f *os.File) error) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// RemoveTemps removes the temp files WriteAtomic leaves in dir when the
+// process is killed between creating and renaming one. Call it only while
+// no other process writes into dir (hold its lock).
+func RemoveTemps(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	for _, e := range ents {
+		if isTemp(e.Name()) && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("checkpoint: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// isTemp says whether name is one of WriteAtomic's temp files:
+// "." + base + ".tmp-" + digits.
+func isTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	if !strings.HasPrefix(name, ".") || i < 1 || i+5 == len(name) {
+		return false
+	}
+	return strings.Trim(name[i+5:], "0123456789") == ""
 }

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"fmnist/internal/safefile"
 )
 
 // Tensor is one named array. DType is "F32" (data in F32) or "I64" (data in
@@ -279,18 +281,14 @@ func Write(path string, f *File) error {
 
 // Read loads a safetensors file.
 func Read(path string) (*File, error) {
-	fd, err := os.Open(path)
+	fd, st, err := safefile.Open(path) // a FIFO would block open(2)
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return nil, fmt.Errorf("checkpoint: %s: not a regular file: %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	defer fd.Close()
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("checkpoint: %s: not a regular file", path)
-	}
 	return Decode(fd, st.Size(), path)
 }
 

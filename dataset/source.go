@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"fmnist/internal/safefile"
 )
 
 // DefaultBaseURL is the official Fashion-MNIST mirror.
@@ -250,7 +252,7 @@ func pair(images []uint8, n int, labels []uint8, imgName, lblName string) (*Set,
 
 // loadFile decodes one local file, hashing it on the way when verify.
 func loadFile(path string, images bool, sum FileSum, verify bool) ([]uint8, int, error) {
-	fh, err := os.Open(path)
+	fh, _, err := safefile.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("dataset: %w", err)
 	}

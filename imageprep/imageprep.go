@@ -5,20 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif" // registered for image.Decode
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
 	"math"
 	"os"
+
+	"fmnist/internal/safefile"
 )
 
 // Size is the side of a Fashion-MNIST image.
 const Size = 28
 
-// DefaultMaxPixels caps width×height of a picture to decode: a 16-bit RGBA
-// picture of this size takes 400 MB.
-const DefaultMaxPixels = 50_000_000
+// DefaultMaxPixels caps width×height of a picture to decode (a 6000×4000
+// photo fits). A picture of more than 4 bytes a pixel (16-bit colour) counts
+// for more pixels, so that the decoded image stays under 96 MB whatever its
+// format, and preparing it under a few times that.
+const DefaultMaxPixels = 24_000_000
 
 // DefaultThreshold is the distance from the background (0..255) above
 // which a pixel belongs to the article: 5%, as in Fashion-MNIST's recipe.
@@ -240,21 +245,14 @@ func bbox(pix []uint8, w, h, bg, thr int) image.Rectangle {
 // File decodes the picture at path and prepares it. Its errors start with
 // "imageprep: PATH: ".
 func File(path string, opt Options) (Result, error) {
-	f, err := os.Open(path)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return Result{}, fmt.Errorf("imageprep: %s: is a folder, not an image", path)
+	}
+	f, _, err := safefile.Open(path) // a FIFO would block open(2)
 	if err != nil {
 		return Result{}, fmt.Errorf("imageprep: %w", err) // the PathError names the file
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Result{}, fmt.Errorf("imageprep: %w", err)
-	}
-	if st.IsDir() {
-		return Result{}, fmt.Errorf("imageprep: %s: is a folder, not an image", path)
-	}
-	if !st.Mode().IsRegular() {
-		return Result{}, fmt.Errorf("imageprep: %s: not a regular file", path)
-	}
 	img, err := decode(f, opt.MaxPixels)
 	if err != nil {
 		return Result{}, fmt.Errorf("imageprep: %s: %w", path, err)
@@ -285,7 +283,7 @@ func decode(r io.ReadSeeker, maxPixels int) (image.Image, error) {
 	if err != nil {
 		return nil, decodeErr(err)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, maxPixels); err != nil {
+	if err := checkSize(cfg.Width, cfg.Height, maxPixels*4/bytesPerPixel(cfg.ColorModel)); err != nil {
 		return nil, err
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
@@ -300,6 +298,15 @@ func decode(r io.ReadSeeker, maxPixels int) (image.Image, error) {
 		return nil, err
 	}
 	return img, nil
+}
+
+// bytesPerPixel is what a decoded pixel of colour model m takes, at least 4.
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	return 4
 }
 
 func checkSize(w, h, maxPixels int) error {

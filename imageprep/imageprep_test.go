@@ -455,7 +455,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"text", []byte("hello, world\n"), 0, ErrFormat, "imageprep: not a PNG, JPEG or GIF image"},
 		{"empty file", nil, 0, ErrFormat, "not a PNG"},
 		{"over the cap", good, 8959, ErrTooLarge, "imageprep: image too large: 112×80 = 8960 pixels, over the limit of 8959"},
-		{"huge header", huge, 0, ErrTooLarge, "30000×30000 = 900000000 pixels, over the limit of 50000000"},
+		{"huge header", huge, 0, ErrTooLarge, "30000×30000 = 900000000 pixels, over the limit of 24000000"},
 		{"truncated pixels", good[:len(good)-20], 0, nil, "imageprep: corrupt image: png: invalid format: unexpected EOF"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -21,6 +21,10 @@ var FashionClasses = [NumClasses]string{
 // DefaultMistakes is how many mistakes a grid shows when Options.Mistakes is 0.
 const DefaultMistakes = 36
 
+// MaxMistakes caps Options.Mistakes: every mistake is a picture embedded in
+// report.html, and past a thousand the page is no longer one to read.
+const MaxMistakes = 1000
+
 // Options are the inputs of Build beyond the run folder.
 type Options struct {
 	// Images is the test set that predictions.csv indexes: N images of
@@ -112,8 +116,8 @@ func (o Options) check() ([]string, error) {
 	if o.Images != nil && o.Labels != nil && len(o.Labels) != len(o.Images)/imagePixels {
 		return nil, fmt.Errorf("report: %d test labels for %d test images", len(o.Labels), len(o.Images)/imagePixels)
 	}
-	if o.Mistakes < 0 {
-		return nil, fmt.Errorf("report: mistakes %d, want >= 0", o.Mistakes)
+	if o.Mistakes < 0 || o.Mistakes > MaxMistakes {
+		return nil, fmt.Errorf("report: mistakes %d, want 0 to %d", o.Mistakes, MaxMistakes)
 	}
 	return names, nil
 }

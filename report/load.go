@@ -14,6 +14,9 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
+
+	"fmnist/internal/safefile"
 )
 
 // The files of a run folder.
@@ -42,7 +45,22 @@ func (e *formatError) Error() string        { return e.msg }
 func (e *formatError) Is(target error) bool { return target == ErrFormat }
 
 // badf returns a content error naming the file and, when line > 0, the line.
+// clip shortens a value read from a file for an error message: a field
+// can be megabytes long.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
 func badf(path string, line int, format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clip(s)
+		}
+	}
 	inner := &formatError{fmt.Sprintf(format, args...)}
 	if line > 0 {
 		return fmt.Errorf("report: %s: line %d: %w", path, line, inner)
@@ -189,8 +207,15 @@ func modelOrder(r *Run) []string {
 	return append(out, rest...)
 }
 
+// Limits on the files of a run folder: far above what a run writes
+// (predictions.csv of three models is about 1 MB).
+const (
+	maxJSONBytes = 16 << 20
+	maxCSVBytes  = 256 << 20
+)
+
 func loadConfig(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxJSONBytes)
 	if err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
@@ -213,7 +238,7 @@ func loadConfig(path string) (string, error) {
 }
 
 func loadResults(path string) (map[string]Result, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxJSONBytes)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -273,7 +298,7 @@ func jsonKind(t reflect.Type) string {
 // positions of want, then of opt (-1 for those absent). line is the
 // record's line number in the file.
 func csvTable(path string, want, opt []string, row func(rec []string, col []int, line int) error) error {
-	f, err := os.Open(path)
+	f, _, err := safefile.OpenLimited(path, maxCSVBytes)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -324,7 +349,7 @@ func csvErr(path string, err error) error {
 func parseFloat(name, s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not a number", name, s)
+		return 0, fmt.Errorf("%s %q is not a number", name, clip(s))
 	}
 	return v, nil
 }
@@ -332,7 +357,7 @@ func parseFloat(name, s string) (float64, error) {
 func parseInt(name, s string, lo, hi int) (int, error) {
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not an integer", name, s)
+		return 0, fmt.Errorf("%s %q is not an integer", name, clip(s))
 	}
 	if v < lo || v > hi {
 		if hi == math.MaxInt32 {

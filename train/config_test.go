@@ -54,6 +54,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown key", `{"mlp": {"epochs": 3}}`, false, `unknown field "epochs"`},
 		{"unknown key, yaml", "mlp:\n  epochs: 3\n", true, `unknown field "epochs"`},
 		{"wrong type", `{"mlp": {"train": {"epochs": "3"}}}`, false, "mlp.train.epochs: a string, want int"},
+		{"Inf names its key", "cnn:\n  train:\n    weight_decay: -.inf\n", true, "YAML: cnn.train.weight_decay: -Inf, want a finite number"},
+		{"NaN in a list names its index", "mlp:\n  model:\n    hidden: [4, .NaN]\n", true, "YAML: mlp.model.hidden[1]: NaN"},
 		{"wrong type, yaml", "val: many\n", true, "val: a string, want int"},
 		{"trailing data", `{} {}`, false, "data after the config"},
 		{"trailing brace", `{}}`, false, "data after the config"},
@@ -66,7 +68,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate key, yaml", "val: 1\nval: 2\n", true, `mapping key "val" already defined`},
 		{"non-string key", "1: 2\n", true, "key 1 in the top level is not a string"},
 		{"nested non-string key", "mlp:\n  train:\n    true: 1\n", true, "key true in mlp.train is not a string"},
-		{"NaN", "mlp:\n  train:\n    lr: .nan\n", true, "unsupported value: NaN"},
+		{"NaN", "mlp:\n  train:\n    lr: .nan\n", true, "YAML: mlp.train.lr: NaN, want a finite number"},
 		{"two documents", "val: 1\n---\nval: 2\n", true, "more than one document"},
 		{"too long", `{"seed": 1` + strings.Repeat(" ", MaxConfigBytes) + `}`, false, "more than the 1048576"},
 	} {
@@ -86,6 +88,9 @@ func TestReadConfig(t *testing.T) {
 		want          string // in the error; "" for success
 	}{
 		{"a.json", `{"seed": 5}`, ""},
+		{"bom.json", "\ufeff{\"seed\": 5}", ""},
+		{"bom.yaml", "\ufeffseed: 5\n", ""},
+		{"bom-no-ext", "\ufeff{\"seed\": 5}", ""},
 		{"a.yaml", "seed: 5\n", ""},
 		{"a.yml", "seed: 5\n", ""},
 		{"noext", "seed: 5\n", ""},
@@ -124,6 +129,8 @@ func TestRunConfigValidate(t *testing.T) {
 		{"default", func(c *RunConfig) {}, ""},
 		{"tiny", func(c *RunConfig) { *c = tinyConfig() }, ""},
 		{"val negative", func(c *RunConfig) { c.Val = -1 }, "val -1"},
+		{"val zero: no best epoch to choose", func(c *RunConfig) { c.Val = 0 }, "val 0, want in [1, 60000)"},
+		{"weight decay 1e300 is blamed on itself", func(c *RunConfig) { c.CNN.Train.WeightDecay = 1e300 }, "cnn: train: weight decay 1e+300, want 0 to 1"},
 		{"val everything", func(c *RunConfig) { c.Val = 60000 }, "val 60000"},
 		{"subset negative", func(c *RunConfig) { c.Subset = -1 }, "subset -1"},
 		{"unknown kind", func(c *RunConfig) { c.MLP.Spec.Kind = "rnn" }, `mlp: nn: unknown model kind "rnn"`},

@@ -22,6 +22,8 @@ type FeatureLoader struct {
 	pos    int
 	xb     *tensor.Tensor
 	yb     []uint8
+	// dropLast drops a last partial batch (see the dropLast function).
+	dropLast bool
 }
 
 // NewFeatureLoader serves x (len(labels) rows of dim features).
@@ -33,7 +35,12 @@ func NewFeatureLoader(x []float32, dim int, labels []uint8, batch int, shuffle b
 }
 
 // Batches is the number of batches per epoch, the last one partial.
-func (l *FeatureLoader) Batches() int { return (len(l.labels) + l.batch - 1) / l.batch }
+func (l *FeatureLoader) Batches() int {
+	if l.dropLast {
+		return len(l.labels) / l.batch
+	}
+	return (len(l.labels) + l.batch - 1) / l.batch
+}
 
 // Epoch starts epoch e.
 func (l *FeatureLoader) Epoch(e int) {
@@ -49,7 +56,7 @@ func (l *FeatureLoader) Epoch(e int) {
 
 // Next returns the next batch, owned by the loader.
 func (l *FeatureLoader) Next() (*tensor.Tensor, []uint8, bool) {
-	if l.pos >= len(l.order) {
+	if l.pos >= len(l.order) || l.dropLast && len(l.order)-l.pos < l.batch {
 		return nil, nil, false
 	}
 	n := min(l.batch, len(l.order)-l.pos)

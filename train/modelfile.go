@@ -114,6 +114,9 @@ func buildFrom(path string, meta map[string]string, key string) (*nn.Model, erro
 	if err := CheckSpec(s); err != nil { // before Build allocates what the file claims
 		return nil, fmt.Errorf("train: %s: %q metadata: %w", path, key, err)
 	}
+	if err := CheckMemory(key, s, EvalBatch, false, 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	m, err := nn.Build(s, 0)
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)

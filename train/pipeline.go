@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"fmnist/checkpoint"
 	"fmnist/dataset"
+	"fmnist/internal/safefile"
 	"fmnist/nn"
 )
 
@@ -112,7 +114,7 @@ const MaxConfigBytes = 1 << 20
 // base's, an unknown key is an error. A .yaml or .yml file (or any file
 // not starting with '{') is read as YAML, others as JSON.
 func ReadConfig(path string, base RunConfig) (RunConfig, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return base, fmt.Errorf("train: config: %w", err)
 	}
@@ -134,6 +136,7 @@ func ParseConfig(b []byte, isYAML bool, base RunConfig) (RunConfig, error) {
 	if len(b) > MaxConfigBytes {
 		return base, fmt.Errorf("%d bytes, more than the %d a config may have", len(b), MaxConfigBytes)
 	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff")) // a byte order mark, as some Windows editors write
 	if isYAML {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		var v any
@@ -222,6 +225,10 @@ func jsonable(v any, at string) (any, error) {
 			}
 		}
 		return m, nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("YAML: %s: %v, want a finite number", strings.TrimPrefix(at, "."), x)
+		}
 	case []any:
 		for i, e := range x {
 			var err error
@@ -293,8 +300,9 @@ func checkSpec(s nn.Spec) error {
 
 // Validate checks every stage.
 func (c RunConfig) Validate() error {
-	if c.Val < 0 || c.Val >= 60000 {
-		return fmt.Errorf("train: val %d, want in [0, 60000)", c.Val)
+	if c.Val < 1 || c.Val >= 60000 {
+		// With no validation images the best epoch cannot be chosen.
+		return fmt.Errorf("train: val %d, want in [1, 60000)", c.Val)
 	}
 	if c.Subset < 0 {
 		return fmt.Errorf("train: subset %d, want >= 0", c.Subset)
@@ -354,8 +362,20 @@ func Prepare(f *dataset.Fashion, cfg RunConfig) (*Splits, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Subset > tr.Len() {
+		return nil, fmt.Errorf("train: subset %d: the train split has only %d images (%d held out for validation)",
+			cfg.Subset, tr.Len(), va.Len())
+	}
 	if cfg.Subset > 0 && cfg.Subset < tr.Len() {
 		tr = tr.Subset(cfg.Subset)
+	}
+	for _, s := range []struct {
+		name string
+		st   Stage
+	}{{"mlp", cfg.MLP}, {"cnn", cfg.CNN}, {"head", cfg.Head}} {
+		if err := checkTrainSize(s.name, s.st.Spec, s.st.Train.Batch, tr.Len()); err != nil {
+			return nil, err
+		}
 	}
 	mean, std := dataset.Stats(tr)
 	return &Splits{Train: tr, Val: va, Test: f.Test, Mean: float32(mean), Std: float32(std)}, nil
@@ -378,6 +398,13 @@ func PixelNorm(meta map[string]string) (mean, std float32, err error) {
 		return 0, 0, fmt.Errorf("train: no valid pixel_mean/pixel_std in the model's metadata")
 	}
 	return float32(m), float32(s), nil
+}
+
+// trainLoader is the shuffled, augmented loader of the train split for st.
+func (s *Splits) trainLoader(st Stage, seed uint64) *dataset.Loader {
+	b := st.Train.Batch
+	return dataset.NewLoader(s.Train, dataset.LoaderConfig{Batch: b, Shuffle: true, Seed: seed,
+		Mean: s.Mean, Std: s.Std, Augment: st.Augment, DropLast: dropLast(st.Spec, s.Train.Len(), b)})
 }
 
 func (s *Splits) loader(set *dataset.Set, batch int, shuffle bool, seed uint64, aug dataset.Augment) *dataset.Loader {
@@ -452,6 +479,9 @@ func (p *Pipeline) Run() (map[string]*ModelResult, error) {
 // what it holds. Call it before the Train methods.
 func (p *Pipeline) Start() error {
 	if err := p.Config.Validate(); err != nil {
+		return err
+	}
+	if err := p.Config.CheckMemory(); err != nil {
 		return err
 	}
 	if p.Command == "" {
@@ -543,7 +573,7 @@ func (p *Pipeline) TrainMLP() (*nn.Model, error) {
 		return nil, err
 	}
 	p.logf("training mlp %v on %d images", m.Spec.Hidden, d.Train.Len())
-	r, err := p.fit("mlp", m, d.loader(d.Train, c.MLP.Train.Batch, true, c.Seed+11, c.MLP.Augment), p.valL, c.MLP.Train, c.Seed+21)
+	r, err := p.fit("mlp", m, d.trainLoader(c.MLP, c.Seed+11), p.valL, c.MLP.Train, c.Seed+21)
 	if err != nil {
 		return nil, err
 	}
@@ -570,7 +600,7 @@ func (p *Pipeline) TrainCNN() (*nn.Model, error) {
 		return nil, err
 	}
 	p.logf("training cnn widths %v, batch norm %v", m.Spec.Widths, m.Spec.BatchNorm)
-	r, err := p.fit("cnn", m, d.loader(d.Train, c.CNN.Train.Batch, true, c.Seed+12, c.CNN.Augment), p.valL, c.CNN.Train, c.Seed+22)
+	r, err := p.fit("cnn", m, d.trainLoader(c.CNN, c.Seed+12), p.valL, c.CNN.Train, c.Seed+22)
 	if err != nil {
 		return nil, err
 	}
@@ -613,9 +643,11 @@ func (p *Pipeline) TrainHead(cnn *nn.Model) (*Stacked, error) {
 	var trL Batches
 	if c.Head.Augment != (dataset.Augment{}) {
 		// The features of new augmented images every epoch, through the backbone.
-		trL = NewAugFeatureLoader(d.loader(d.Train, c.Head.Train.Batch, true, c.Seed+13, c.Head.Augment), cnn, &norm)
+		trL = NewAugFeatureLoader(d.trainLoader(c.Head, c.Seed+13), cnn, &norm)
 	} else {
-		trL = NewFeatureLoader(trF, dim, trY, c.Head.Train.Batch, true, c.Seed+13)
+		fl := NewFeatureLoader(trF, dim, trY, c.Head.Train.Batch, true, c.Seed+13)
+		fl.dropLast = dropLast(c.Head.Spec, len(trY), c.Head.Train.Batch)
+		trL = fl
 	}
 	r, err := p.fit("cnn_mlp", head, trL, NewFeatureLoader(vaF, dim, vaY, 500, false, 0), c.Head.Train, c.Seed+23)
 	if err != nil {
@@ -832,7 +864,7 @@ func writeJSON(path string, v any) error {
 
 // ReadResults reads a run folder's results.json.
 func ReadResults(path string) (map[string]*ModelResult, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, 1<<20)
 	if err != nil {
 		return nil, err
 	}

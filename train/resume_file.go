@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"fmnist/checkpoint"
+	"fmnist/internal/safefile"
 	"fmnist/optim"
 )
 
@@ -298,7 +299,7 @@ func LatestCheckpoint(dir string) (*Checkpoint, error) {
 		return nil, err
 	}
 	cfgPath := filepath.Join(dir, "config.json")
-	b, err := os.ReadFile(cfgPath)
+	b, err := safefile.ReadFile(cfgPath, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

@@ -59,8 +59,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: learning rate %v, want > 0", c.LR)
 	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
 		return fmt.Errorf("train: label smoothing %v, want in [0, 1)", c.LabelSmoothing)
-	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
-		return fmt.Errorf("train: weight decay %v, want >= 0", c.WeightDecay)
+	case !(c.WeightDecay >= 0 && c.WeightDecay <= 1):
+		// Past 1 a step can shrink the weights more than they are.
+		return fmt.Errorf("train: weight decay %v, want 0 to 1", c.WeightDecay)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("train: momentum %v, want in [0, 1)", c.Momentum)
 	case !(c.WarmupEpochs >= 0 && c.WarmupEpochs <= float64(c.Epochs)):

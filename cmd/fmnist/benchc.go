@@ -25,6 +25,7 @@ func cmdBench(args []string) error {
 			"(a high-water mark: a row's figure includes the rows before it).")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	only := fs.String("only", "", "run only the rows whose name starts with this, e.g. cnn-ref or sgemm")
+	addMemBudget(fs)
 	mlpSteps := fs.Int("mlp-steps", 40, "timed MLP steps")
 	cnnSteps := fs.Int("cnn-steps", 12, "timed CNN steps")
 	if err := parseFlags(fs, args); err != nil {
@@ -56,8 +57,8 @@ func cmdBench(args []string) error {
 		}
 	}
 	for _, m := range rep.Memory {
-		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  process peak RSS so far %.0f MiB\n", m.Model+"/train", m.AllocsPerStep,
-			m.BytesPerStep, m.PeakRSSMiB)
+		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  process peak RSS so far %.0f MiB  estimate %.0f MiB\n", m.Model+"/train",
+			m.AllocsPerStep, m.BytesPerStep, m.PeakRSSMiB, m.EstimateMiB)
 	}
 	return nil
 }

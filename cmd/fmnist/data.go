@@ -71,8 +71,8 @@ func dataMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *nVal > f.Train.Len() {
-		return usageErrorf("--val %d: the training set has %d items", *nVal, f.Train.Len())
+	if *nVal >= f.Train.Len() {
+		return usageErrorf("--val %d: the training set has %d items, and some must stay for training", *nVal, f.Train.Len())
 	}
 	train, val, err := dataset.Split(f.Train, *nVal, uint64(*seed))
 	if err != nil {

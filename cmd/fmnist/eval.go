@@ -22,6 +22,7 @@ func cmdEval(args []string) error {
 			"was trained on mirrored images (cnn, cnn_mlp); the MLP on pixels never saw one, and loses by it.")
 	data := fs.String("data", "", "folder holding the four IDX .gz files")
 	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
+	addMemBudget(fs)
 	tta := fs.String("tta", "", "also evaluate with test-time augmentation: flip (mirror each image, average the logits)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -50,6 +50,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object: {model, kind, images: [{file, top: [{class, name, prob}], inverted} or {file, error}]}")
 	invert := fs.String("invert", "auto", "negate the picture: auto (when its border is light), yes or no")
+	addMemBudget(fs)
 	top := fs.Int("top", 3, "classes to print per picture")
 	logits := fs.Bool("logits", false, "add each picture's raw logits to the --json output")
 	if err := parseFlags(fs, args); err != nil {

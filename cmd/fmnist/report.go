@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"fmnist/dataset"
+	"fmnist/internal/runlock"
 	"fmnist/report"
 )
 
@@ -32,8 +33,8 @@ func cmdReport(args []string) error {
 	if fs.NArg() != 1 {
 		return usageErrorf("want one run folder, got %d arguments", fs.NArg())
 	}
-	if *mistakes < 1 {
-		return usageErrorf("--mistakes %d: want at least 1", *mistakes)
+	if *mistakes < 1 || *mistakes > report.MaxMistakes {
+		return usageErrorf("--mistakes %d: want 1 to %d", *mistakes, report.MaxMistakes)
 	}
 	dir := fs.Arg(0)
 	// Check the folder before loading 60,000 images for nothing.
@@ -46,6 +47,12 @@ func cmdReport(args []string) error {
 		}
 		return err
 	}
+	// A run still writing into dir would mix its files with the report's.
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:]}
 	if !*noImages {
 		f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"fmnist/checkpoint"
 	"fmnist/dataset"
+	"fmnist/internal/runlock"
 	"fmnist/report"
 	"fmnist/train"
 )
@@ -38,7 +41,12 @@ type commonFlags struct {
 	keep     int
 	resume   string
 	every    time.Duration
+
+	lock *runlock.Lock // of out, held from resolve or openResume until release
 }
+
+// release gives up the output folder.
+func (c *commonFlags) release() { c.lock.Release() }
 
 // recipeFlags change what is trained: they conflict with --resume, which
 // uses the config saved in the run folder.
@@ -56,6 +64,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.out, "out", "", "output folder, new or empty (default runs/<timestamp>)")
 	fs.IntVar(&c.keep, "keep", 2, "checkpoints to keep under OUT/checkpoints (one is written at the end of every epoch)")
 	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run in this folder from its last checkpoint, with its config")
+	addMemBudget(fs)
 	fs.DurationVar(&c.every, "progress-every", 30*time.Second, "when stderr is not a terminal, print a progress line this often (0: never)")
 }
 
@@ -122,32 +131,34 @@ func (c *commonFlags) resolve() (train.RunConfig, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageErrorf("%v", err)
 	}
+	if err := cfg.CheckMemory(); err != nil {
+		return cfg, err
+	}
 	if c.out == "" {
-		c.out = filepath.Join("runs", time.Now().Format("20060102-150405"))
+		var err error
+		if c.out, err = newRunDir("runs", time.Now()); err != nil {
+			return cfg, err
+		}
 	}
-	return cfg, newOut(c.out)
-}
-
-// newOut creates the output folder before the data is loaded, so that a
-// bad --out fails at once, and refuses a folder that holds a run: writing
-// over it would lose that run.
-func newOut(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		return fmt.Errorf("--out %s already holds a run; continue it with --resume %s, or choose another folder", dir, dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".write-test-*")
-	if err != nil {
-		return fmt.Errorf("--out %s: not writable: %w", dir, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	var err error
+	c.lock, err = newOut(c.out)
+	return cfg, err
 }
 
 // openResume reads the checkpoint of --resume and checks it is of cmd.
 func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
+	// Lock before reading, so that the checkpoint read is the last one.
+	if st, err := os.Stat(c.resume); err == nil && st.IsDir() {
+		if c.lock, err = runlock.Acquire(c.resume); err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+		if err := checkpoint.RemoveTemps(c.resume); err != nil {
+			return nil, err
+		}
+		if err := checkpoint.RemoveTemps(filepath.Join(c.resume, train.CheckpointDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
 	ck, err := train.LatestCheckpoint(c.resume)
 	if err != nil {
 		return nil, err
@@ -305,6 +316,7 @@ func cmdRun(args []string) error {
 			"(after the current step); --resume OUT continues from the last one and ends with the same files\n"+
 			"as a run that was never stopped.")
 	var c commonFlags
+	defer c.release()
 	c.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -22,6 +22,7 @@ func cmdTrain(args []string) error {
 			"metrics.csv, timing.csv, results.json and predictions.csv to the output folder. head needs\n"+
 			"--backbone, a cnn.safetensors written by run or by train cnn. Checkpoints and --resume work as for run.")
 	var c commonFlags
+	defer c.release()
 	c.register(fs)
 	backbone := fs.String("backbone", "", "for head: the trained CNN file whose features the MLP learns from")
 	if err := parseFlags(fs, args); err != nil {
