@@ -41,6 +41,14 @@ var sgemmKernels = func() []*sgemmKernel {
 	return []*sgemmKernel{goKernel}
 }()
 
+// kernelSet is what KernelSet reports.
+var kernelSet = func() string {
+	if sgemmKernels[0] == neonKernel {
+		return "NEON"
+	}
+	return "portable Go"
+}()
+
 // sgemmPackT8 and sgemmPackN8 are nil: packing uses plain Go.
 var (
 	sgemmPackT8 func(dst, src *float32, ld, kc, w int)

@@ -8,6 +8,9 @@ var sgemmAsmKernels []*sgemmKernel
 // sgemmKernels are the kernels Sgemm chooses from.
 var sgemmKernels = []*sgemmKernel{goKernel}
 
+// kernelSet is what KernelSet reports.
+const kernelSet = "portable Go"
+
 // sgemmPackT8 and sgemmPackN8 are nil: packing uses plain Go.
 var (
 	sgemmPackT8 func(dst, src *float32, ld, kc, w int)
