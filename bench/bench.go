@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"syscall"
 	"time"
 
 	"fmnist/internal/kernels"
@@ -175,14 +174,6 @@ func timeModel(spec nn.Spec, steps int) (trainIPS, inferIPS float64, mem Memory,
 	}
 	inferIPS = float64(steps*Batch) / time.Since(t).Seconds()
 	return trainIPS, inferIPS, mem, nil
-}
-
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
 
 // SgemmGFLOPS times C = A·B at M×N×K, repeating until about half a second
