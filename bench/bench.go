@@ -37,6 +37,8 @@ type Memory struct {
 // Report is the output of Run.
 type Report struct {
 	Engine  string   `json:"engine"`
+	Kernels string   `json:"kernels"` // kernels.KernelSet: AVX-512, AVX2, NEON or portable Go
+	Arch    string   `json:"arch"`    // GOOS/GOARCH
 	Threads int      `json:"threads"`
 	Results []Row    `json:"results"`
 	Memory  []Memory `json:"memory"`
@@ -72,7 +74,12 @@ func Run(opt Options, version string) (*Report, error) {
 	if opt.CNNSteps <= 0 {
 		opt.CNNSteps = 12
 	}
-	rep := &Report{Engine: "fmnist " + version, Threads: runtime.GOMAXPROCS(0)}
+	rep := &Report{
+		Engine:  "fmnist " + version,
+		Kernels: kernels.KernelSet(),
+		Arch:    runtime.GOOS + "/" + runtime.GOARCH,
+		Threads: runtime.GOMAXPROCS(0),
+	}
 	say := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)

@@ -48,7 +48,7 @@ func cmdBench(args []string) error {
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(rep)
 	}
-	fmt.Printf("%s, %d threads, batch %d\n", rep.Engine, rep.Threads, bench.Batch)
+	fmt.Printf("%s, %s kernels on %s, %d threads, batch %d\n", rep.Engine, rep.Kernels, rep.Arch, rep.Threads, bench.Batch)
 	for _, r := range rep.Results {
 		if r.GFLOPS > 0 {
 			fmt.Printf("%-24s %10.1f GFLOP/s\n", r.Name, r.GFLOPS)

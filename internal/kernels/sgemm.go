@@ -10,7 +10,7 @@ import (
 //
 // It follows GotoBLAS/BLIS. C is cut into kc-deep passes over K, and each
 // pass into tiles that a register-blocked micro-kernel computes whole: 6×16
-// with AVX2 and FMA, 12×32 with AVX-512, 4×8 in plain Go elsewhere. op(B) is
+// with AVX2 and FMA, 12×32 with AVX-512, 8×12 with NEON on arm64, 3×2 in plain Go elsewhere. op(B) is
 // packed block by block into the order the kernel reads it (or read in
 // place when C has only a tile or two of rows); op(A) is read in place (the
 // kernels take a row and a column stride, which covers both transposes)

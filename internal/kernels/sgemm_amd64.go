@@ -77,6 +77,17 @@ var sgemmKernels = func() []*sgemmKernel {
 	return []*sgemmKernel{goKernel}
 }()
 
+// kernelSet is what KernelSet reports.
+var kernelSet = func() string {
+	switch sgemmKernels[0] {
+	case avx512Kernel:
+		return "AVX-512"
+	case avx2Kernel:
+		return "AVX2"
+	}
+	return "portable Go"
+}()
+
 // sgemmPackT8AVX2 transposes 8 rows of src (stride ld) into dst (stride
 // w): dst[p·w + r] = src[r·ld + p] for r < 8, p < kc; kc is a multiple of 8.
 //

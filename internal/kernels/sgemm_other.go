@@ -1,4 +1,4 @@
-//go:build noasm || !amd64
+//go:build noasm || !(amd64 || arm64)
 
 package kernels
 
@@ -7,6 +7,9 @@ var sgemmAsmKernels []*sgemmKernel
 
 // sgemmKernels are the kernels Sgemm chooses from.
 var sgemmKernels = []*sgemmKernel{goKernel}
+
+// kernelSet is what KernelSet reports.
+const kernelSet = "portable Go"
 
 // sgemmPackT8 and sgemmPackN8 are nil: packing uses plain Go.
 var (

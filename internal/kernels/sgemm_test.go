@@ -314,14 +314,12 @@ func TestSgemmParallelBits(t *testing.T) {
 	}
 }
 
-// TestSgemmTileAsm checks each assembly micro-kernel against sgemmTileGo,
-// the loop it implements, with guard bands around the tile.
+// TestSgemmTileAsm checks each micro-kernel, the portable one and the
+// assembly ones, against sgemmTileGo, the loop they implement, with guard
+// bands around the tile.
 func TestSgemmTileAsm(t *testing.T) {
-	if len(sgemmAsmKernels) == 0 {
-		t.Skip("no assembly kernel on this build or CPU")
-	}
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, kern := range sgemmAsmKernels {
+	for _, kern := range testKernels() {
 		mr, nr := kern.mr, kern.nr
 		for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 31, 256, 1000} {
 			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}} {
@@ -346,9 +344,13 @@ func TestSgemmTileAsm(t *testing.T) {
 				want := slices.Clone(got)
 				c0 := slices.Clone(got)
 				kern.tile(k, a, b, got[guard:], ldc, ab[0], ab[1])
-				// The in-place form, on A laid out row-major with a pad and
-				// then transposed, must give the same bits.
+				// The in-place form, if the kernel has one, on A laid out
+				// row-major with a pad and then transposed, must give the
+				// same bits.
 				for _, trans := range []bool{false, true} {
+					if kern.tileA == nil {
+						break
+					}
 					rsa, csa := k+3, 1
 					if trans {
 						rsa, csa = 1, mr+5
@@ -620,6 +622,11 @@ func TestSgemmBias(t *testing.T) {
 // transpose, alpha and beta, and leading dimensions past the width.
 func TestSgemmNarrow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
+	// The narrowest tile of this build's kernels: 16 with AVX2, 2 in Go.
+	minNR := sgemmKernels[0].nr
+	for _, k := range sgemmKernels {
+		minNR = min(minNR, k.nr)
+	}
 	narrowK := 400 // past kc
 	if testing.Short() {
 		narrowK = 100
@@ -629,7 +636,7 @@ func TestSgemmNarrow(t *testing.T) {
 			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}} {
 				for _, k := range []int{1, 9, narrowK} {
 					tc := gemmCase{tr[0], tr[1], mn[0], mn[1], k, ab[0], ab[1], k % 4}
-					if !sgemmNarrow(tc.m, tc.n) && tc.n < 8 {
+					if !sgemmNarrow(tc.m, tc.n) && tc.n < minNR && tc.m >= 2*minNR {
 						t.Fatalf("%v: not narrow", tc)
 					}
 					for _, procs := range []int{1, 2} {
@@ -704,5 +711,13 @@ func TestSgemmPack(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestKernelSet checks that KernelSet names the set Sgemm uses.
+func TestKernelSet(t *testing.T) {
+	want := map[string]string{"avx512-12x32": "AVX-512", "avx2-6x16": "AVX2", "neon-8x12": "NEON", "go3x2": "portable Go"}[sgemmKernels[0].name]
+	if got := KernelSet(); got != want || want == "" {
+		t.Fatalf("KernelSet() = %q with first kernel %s, want %q", got, sgemmKernels[0].name, want)
 	}
 }
