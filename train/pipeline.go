@@ -54,9 +54,11 @@ func DefaultConfig() RunConfig {
 		},
 		CNN: Stage{
 			// On validation (seed 1): 10 epochs, crop ±2 + flip: 93.7%; 30 epochs with random
-			// erasing as well: 95.2%.
+			// erasing as well: 95.2%; the same with one epoch of linear warm-up to lr 0.08 and a
+			// cosine decay instead of the one-cycle schedule: 95.6% (94.5% test). At 15 epochs the
+			// same change moved 94.6% to 94.8%.
 			Spec:    nn.Spec{Kind: "cnn", Widths: []int{32, 64, 128, 256, 256}, PoolAfter: []int{1, 2, 3}, BatchNorm: true, Classes: 10},
-			Train:   Config{Epochs: 30, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
+			Train:   Config{Epochs: 30, Batch: 128, Optimizer: "sgd", LR: 0.08, Schedule: "cosine", WarmupEpochs: 1, Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
 			Augment: dataset.Augment{Pad: 2, Flip: true, Erase: 0.25},
 		},
 		Head: Stage{
@@ -76,9 +78,11 @@ func QuickConfig() RunConfig {
 	c := DefaultConfig()
 	c.MLP.Spec.Hidden = []int{512, 256}
 	c.MLP.Train.Epochs = 10
-	c.CNN.Train.Epochs = 4
+	// The schedules of the 4-epoch CNN and 5-epoch head measured for this preset (93.1% CNN test,
+	// seed 1); the default's were chosen on 30 and 20 epochs.
+	c.CNN.Train.Epochs, c.CNN.Train.LR, c.CNN.Train.Schedule, c.CNN.Train.WarmupEpochs = 4, 0.05, "onecycle", 0
 	c.CNN.Augment = dataset.Augment{}
-	c.Head.Train.Epochs = 5
+	c.Head.Train.Epochs, c.Head.Train.LR = 5, 0.01
 	return c
 }
 
