@@ -89,8 +89,13 @@ func smallConfigs() map[string]train.RunConfig {
 	a.CNN.Spec.Widths = []int{8, 16, 16, 32, 32}
 	a.Head.Spec.In, a.Head.Spec.Hidden = 32, []int{32}
 	for _, s := range []*train.Stage{&a.MLP, &a.CNN, &a.Head} {
-		s.Train.Epochs = 1
+		// One epoch of one-cycle at lr 0.05 (0.01 for the head), the recipe these bounds were
+		// measured with, whatever the default's schedules become. With the default CNN's one-epoch
+		// warm-up to lr 0.08 the largest difference in nobn/cnn_mlp was 1.7e-4, with no class
+		// changed: to be understood (issue 15), not hidden by a looser bound.
+		s.Train.Epochs, s.Train.Schedule, s.Train.WarmupEpochs, s.Train.LR = 1, "onecycle", 0, 0.05
 	}
+	a.Head.Train.LR = 0.01
 	b := a
 	b.Seed = 2
 	b.MLP.Spec.BatchNorm, b.MLP.Spec.Hidden, b.MLP.Spec.Dropout = false, []int{48}, 0
