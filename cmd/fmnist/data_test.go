@@ -104,12 +104,7 @@ func TestDataCommandErrors(t *testing.T) {
 // TestDataCommandReal runs the command on the installed dataset; it skips
 // when that is absent, and fails when CI=true.
 func TestDataCommandReal(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(dataset.DebianDir, dataset.TrainImages+".gz")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dataset not installed (CI=true): %v", err)
-		}
-		t.Skip("dataset not installed:", err)
-	}
+	needRealData(t)
 	var out, log bytes.Buffer
 	if err := dataMain([]string{"--data", dataset.DebianDir}, &out, &log); err != nil {
 		t.Fatal(err)

@@ -121,12 +121,7 @@ func TestPredictAgreesTiny(t *testing.T) {
 // TestPredictAgreesReal does it on real test items with models trained on
 // 300 real images. It skips without the dataset, and fails in CI.
 func TestPredictAgreesReal(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(dataset.DebianDir, dataset.TestImages+".gz")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dataset not installed (CI=true): %v", err)
-		}
-		t.Skip("dataset not installed:", err)
-	}
+	needRealData(t)
 	f, err := dataset.Load(dataset.Options{Dir: dataset.DebianDir})
 	if err != nil {
 		t.Fatal(err)

@@ -26,12 +26,7 @@ import (
 // fails in CI.
 func servedRun(t *testing.T) (base, run string, files []string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(dataset.DebianDir, dataset.TestImages+".gz")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dataset not installed (CI=true): %v", err)
-		}
-		t.Skip("dataset not installed:", err)
-	}
+	needRealData(t)
 	f, err := dataset.Load(dataset.Options{Dir: dataset.DebianDir})
 	if err != nil {
 		t.Fatal(err)
