@@ -1,4 +1,4 @@
-module fmnist
+module github.com/fmnist/fmnist
 
 go 1.26.0
 

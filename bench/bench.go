@@ -6,11 +6,11 @@ import (
 	"runtime"
 	"time"
 
-	"fmnist/internal/kernels"
-	"fmnist/internal/sysmem"
-	"fmnist/nn"
-	"fmnist/optim"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/internal/sysmem"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/optim"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // Batch is the batch size of every model row.

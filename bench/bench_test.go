@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"testing"
 
-	"fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/internal/kernels"
 )
 
 // TestReportNamesKernels checks that a report says which kernels and

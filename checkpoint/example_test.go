@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"fmnist/checkpoint"
+	"github.com/fmnist/fmnist/checkpoint"
 )
 
 func Example() {

@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/internal/safefile"
 )
 
 // Tensor is one named array. DType is "F32" (data in F32) or "I64" (data in
@@ -47,7 +47,7 @@ var (
 
 const (
 	// Format is the value of the "format" metadata key in our files.
-	Format = "fmnist/1"
+	Format = "github.com/fmnist/fmnist/1"
 	// MaxHeader caps the JSON header, as the safetensors library does.
 	MaxHeader = 100_000_000
 

@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"fmnist/classifier"
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // BenchmarkBatch times the default CNN (untrained: the weights do not

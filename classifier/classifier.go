@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"sync"
 
-	"fmnist/dataset"
-	"fmnist/imageprep"
-	"fmnist/nn"
-	"fmnist/tensor"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/imageprep"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/tensor"
+	"github.com/fmnist/fmnist/train"
 )
 
 // Pixels is the number of pixels of one image, 28×28, row-major.

@@ -11,11 +11,11 @@ import (
 	"sync"
 	"testing"
 
-	"fmnist/classifier"
-	"fmnist/dataset"
-	"fmnist/imageprep"
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/imageprep"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 var models = []string{"mlp", "cnn", "cnn_mlp"}

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"image"
 
-	"fmnist/classifier"
-	"fmnist/imageprep"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/imageprep"
 )
 
 // Load a model file and classify a picture: here a blank 28×28 one, with a

@@ -3,7 +3,7 @@ package dataset_test
 import (
 	"fmt"
 
-	"fmnist/dataset"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // A small set made up for the example: 100 items, ten of each class.

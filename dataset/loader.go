@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // Augment selects the training augmentations. The zero value is none.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // batches reads one epoch and returns copies of the batches.

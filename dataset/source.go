@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/internal/safefile"
 )
 
 // DefaultBaseURL is the official Fashion-MNIST mirror.

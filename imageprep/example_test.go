@@ -5,7 +5,7 @@ import (
 	"image"
 	"image/color"
 
-	"fmnist/imageprep"
+	"github.com/fmnist/fmnist/imageprep"
 )
 
 // A dark 60×30 article on a white 200×100 picture becomes a light 28×14

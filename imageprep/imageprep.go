@@ -13,7 +13,7 @@ import (
 	"math"
 	"os"
 
-	"fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/internal/safefile"
 )
 
 // Size is the side of a Fashion-MNIST image.

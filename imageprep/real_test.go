@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"fmnist/dataset"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // testItems returns the 10,000 installed test images. It skips when they

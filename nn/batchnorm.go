@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // BatchNorm normalises each channel of the last axis: (B, F) for dense

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // Dropout zeroes each input with probability P in training and scales the

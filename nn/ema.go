@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/internal/kernels"
 )
 
 // EMA is an exponential moving average of a model's weights and batch-norm

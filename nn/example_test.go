@@ -3,8 +3,8 @@ package nn_test
 import (
 	"fmt"
 
-	"fmnist/nn"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // A model is built from a Spec and a seed; its state dict carries PyTorch's

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // golden is testdata/torch_golden.json, written by testdata/torch_golden.py

@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // NewRNG returns the generator a model draws its initial weights and its

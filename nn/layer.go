@@ -1,6 +1,6 @@
 package nn
 
-import "fmnist/tensor"
+import "github.com/fmnist/fmnist/tensor"
 
 // Param is a trainable tensor and its gradient. Decay says whether weight
 // decay applies (weights yes; biases and batch-norm parameters no).

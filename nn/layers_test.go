@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 func close32(a, b float32, tol float64) bool {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // Linear is a dense layer y = x·W + b on (B, In) inputs, optionally

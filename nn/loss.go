@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	"fmnist/internal/kernels"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // SoftmaxCrossEntropy is the mean cross-entropy of softmax(logits) against

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // Model is an mlp or a cnn built from a Spec, with PyTorch's state-dict

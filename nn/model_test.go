@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 func TestSpecNormalize(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/internal/kernels"
 )
 
 // The layers reach the kernels only through these small functions, so that a

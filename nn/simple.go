@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // ReLU is max(x, 0), elementwise, on any shape.

@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"fmnist/checkpoint"
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // The graph's contract with its users.

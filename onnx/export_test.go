@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/onnx"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/onnx"
+	"github.com/fmnist/fmnist/train"
 )
 
 var testMeta = map[string]string{"pixel_mean": "0.2860", "pixel_std": "0.3530"}

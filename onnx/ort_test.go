@@ -12,10 +12,10 @@ import (
 	"sync"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/onnx"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/onnx"
+	"github.com/fmnist/fmnist/train"
 )
 
 // These tests check the exported files with two programs that share no

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // Adam is torch.optim.Adam, or torch.optim.AdamW when Decoupled:

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // Optimizer updates params in place from their gradients.

@@ -10,8 +10,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"fmnist/nn"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 func param(name string, decay bool, values ...float32) *nn.Param {

@@ -1,8 +1,8 @@
 package optim
 
 import (
-	"fmnist/internal/kernels"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // SGD is torch.optim.SGD without dampening:

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/report"
-	"fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/report/reporttest"
 )
 
 // findBrowser returns a headless-capable Chromium, or "".

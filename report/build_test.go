@@ -17,8 +17,8 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/report"
-	"fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/report/reporttest"
 )
 
 // newRun writes a fixture run folder and returns its path.

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/internal/safefile"
 )
 
 // The files of a run folder.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/report"
-	"fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/report/reporttest"
 )
 
 const metricsHead = "model,epoch,train_loss,train_acc,val_loss,val_acc,lr\n"

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"fmnist/report"
+	"github.com/fmnist/fmnist/report"
 )
 
 // predsOf expands a confusion matrix into predictions, one per count.

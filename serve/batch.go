@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"fmnist/classifier"
+	"github.com/fmnist/fmnist/classifier"
 )
 
 // batcher groups the requests for one model into forward passes.

@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/classifier"
-	"fmnist/nn"
-	"fmnist/serve"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/serve"
+	"github.com/fmnist/fmnist/train"
 )
 
 // TestLoad puts 16 concurrent clients on the default CNN (untrained: the

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"fmnist/classifier"
-	"fmnist/imageprep"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/imageprep"
 )
 
 // Model is one classifier served under a name.

@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/classifier"
-	"fmnist/dataset"
-	"fmnist/imageprep"
-	"fmnist/serve"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/imageprep"
+	"github.com/fmnist/fmnist/serve"
 )
 
 func load(t testing.TB, kind string) *classifier.Classifier {

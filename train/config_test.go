@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // JSON and YAML give the same config; keys the file lacks keep the base's.

@@ -4,9 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // FeatureLoader serves rows of a dense feature matrix in batches, like

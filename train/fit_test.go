@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // fitCase is one model and recipe to fit on synthSplits.

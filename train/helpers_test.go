@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // synthSet makes n images whose class shows as a bright bar at a

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"fmnist/dataset"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // minTrainBatch is the smallest batch s can train on. Batch norm in

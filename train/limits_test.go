@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
 )
 
 func TestMinTrainBatch(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"fmnist/internal/sysmem"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/internal/sysmem"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // MemoryBudget is the most memory, in bytes, that a run's models or a

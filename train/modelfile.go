@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"fmnist/checkpoint"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // Model files are safetensors whose tensors carry PyTorch's state_dict

@@ -16,10 +16,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"fmnist/checkpoint"
-	"fmnist/dataset"
-	"fmnist/internal/safefile"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // Stage is the recipe of one model of the pipeline.

@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // realData loads the installed dataset, skipping outside CI when it is

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"fmnist/nn"
-	"fmnist/optim"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/optim"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // FitState is everything an unfinished Fit needs to go on as if it had not

@@ -15,9 +15,9 @@ import (
 	"strconv"
 	"strings"
 
-	"fmnist/checkpoint"
-	"fmnist/internal/safefile"
-	"fmnist/optim"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/optim"
 )
 
 // A checkpoint is a safetensors file (so it carries checkpoint.Format and

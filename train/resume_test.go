@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/checkpoint"
-	"fmnist/dataset"
-	"fmnist/nn"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // runFiles are the files two runs of one config must hold byte for byte

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"fmnist/checkpoint"
-	"fmnist/dataset"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/train"
 )
 
 // Models made in PyTorch by scripts/torch_make_testdata.py load here and

@@ -6,10 +6,10 @@ import (
 	"math"
 	"time"
 
-	"fmnist/internal/kernels"
-	"fmnist/nn"
-	"fmnist/optim"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/optim"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // Batches is a source of labelled batches; dataset.Loader and FeatureLoader

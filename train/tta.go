@@ -1,7 +1,7 @@
 package train
 
 import (
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // FlipTTA is test-time augmentation by mirroring: the logits of each image

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"fmnist/nn"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 // TestFlipTTA: the result is the mean of the logits of the batch and of its

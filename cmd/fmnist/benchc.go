@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"fmnist/bench"
+	"github.com/fmnist/fmnist/bench"
 )
 
 // version is the engine name in bench reports.

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/checkpoint"
-	"fmnist/nn"
-	"fmnist/report/reporttest"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/train"
 )
 
 // cliFixtures are the files the CLI error table points at.

@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
-	"fmnist/dataset"
-	"fmnist/tensor"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/tensor"
 )
 
 func init() {

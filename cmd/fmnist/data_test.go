@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // tinyData writes a made-up dataset of 40 training and 20 test items.

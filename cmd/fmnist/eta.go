@@ -4,9 +4,9 @@ import (
 	"slices"
 	"time"
 
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // The run's ETA. The stages differ too much for one speed: the MLP's steps

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"fmnist/dataset"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/train"
 )
 
 func init() {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // eval --tta flip prints the plain test accuracy, then the one with flip

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"fmnist/dataset"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // exportMain is `fmnist data export`: sample images of a split as PNG

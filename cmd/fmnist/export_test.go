@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // exported reads back the PNG files of dir, sorted by name.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fmnist/train"
+	"github.com/fmnist/fmnist/train"
 )
 
 // memBudget is the --mem-budget flag: a size such as 8GiB, 500MB or a

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/checkpoint"
+	"github.com/fmnist/fmnist/checkpoint"
 )
 
 // hugePNG writes a valid PNG header of a 16-bit picture w×h pixels; its

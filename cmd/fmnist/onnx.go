@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"fmnist/onnx"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/onnx"
+	"github.com/fmnist/fmnist/train"
 )
 
 func init() {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // export writes MODEL.onnx beside the model, or -o, and says what it wrote.

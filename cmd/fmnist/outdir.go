@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"fmnist/checkpoint"
-	"fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/internal/runlock"
 )
 
 // newRunDir creates a new folder under parent named after t, adding -2, -3

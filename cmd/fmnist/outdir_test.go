@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/internal/runlock"
 )
 
 func TestNewOut(t *testing.T) {

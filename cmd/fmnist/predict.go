@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"fmnist/classifier"
-	"fmnist/imageprep"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/imageprep"
 )
 
 func init() {

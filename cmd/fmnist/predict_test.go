@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/nn"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/train"
 )
 
 // tinyRun trains the three models of the pipeline, tiny and for one epoch,

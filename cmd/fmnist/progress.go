@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"fmnist/train"
+	"github.com/fmnist/fmnist/train"
 )
 
 // isTerminal reports whether w is a character device, where a redrawn

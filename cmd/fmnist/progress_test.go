@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/train"
+	"github.com/fmnist/fmnist/train"
 )
 
 // A step of a CNN, the second of three stages, in epoch 13 of 30.

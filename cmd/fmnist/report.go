@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"fmnist/dataset"
-	"fmnist/internal/runlock"
-	"fmnist/report"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/report"
 )
 
 func init() {

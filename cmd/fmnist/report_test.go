@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"fmnist/dataset"
-	"fmnist/report"
-	"fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/report/reporttest"
 )
 
 const realData = "/usr/share/datasets/fashion-mnist"

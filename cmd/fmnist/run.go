@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"fmnist/checkpoint"
-	"fmnist/dataset"
-	"fmnist/internal/runlock"
-	"fmnist/report"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/train"
 )
 
 func init() {

@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"fmnist/classifier"
-	"fmnist/serve"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/serve"
+	"github.com/fmnist/fmnist/train"
 )
 
 func init() {

@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
-	"fmnist/serve"
+	"github.com/fmnist/fmnist/serve"
 )
 
 // chromium finds Debian's headless-capable Chromium. Without it the test

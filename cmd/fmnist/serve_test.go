@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/dataset"
-	"fmnist/serve"
-	"fmnist/train"
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/serve"
+	"github.com/fmnist/fmnist/train"
 )
 
 // servedRun trains the three tiny models on real data and serves them on a

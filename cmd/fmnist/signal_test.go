@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/train"
+	"github.com/fmnist/fmnist/train"
 )
 
 // The tests here run the command line in child processes: the test binary

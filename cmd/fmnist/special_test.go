@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/report/reporttest"
 )
 
 // A FIFO or /dev/zero given where a file is read is refused at once with

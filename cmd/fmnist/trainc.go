@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"fmnist/train"
+	"github.com/fmnist/fmnist/train"
 )
 
 func init() {

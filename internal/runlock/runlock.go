@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/internal/safefile"
 )
 
 // Name is the lock file inside a run folder.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"syscall"
 
-	"fmnist/internal/safefile"
+	"github.com/fmnist/fmnist/internal/safefile"
 )
 
 func physical() uint64 {

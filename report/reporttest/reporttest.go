@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"fmnist/report"
+	"github.com/fmnist/fmnist/report"
 )
 
 // Spec describes a run folder to write. Zero fields take the defaults.

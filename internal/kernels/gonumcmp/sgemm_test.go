@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"testing"
 
-	"fmnist/internal/kernels"
+	"github.com/fmnist/fmnist/internal/kernels"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
