@@ -89,7 +89,7 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, model := range []string{"mlp", "cnn", "cnn_mlp"} {
 		for alt, want := range map[string]string{
-			model + ": loss and accuracy per epoch": "1056x384",
+			model + ": loss and accuracy per epoch": "1056x408",
 			model + ": confusion matrix":            "720x672",
 			model + ": most confident mistakes":     "840x",
 		} {

@@ -124,7 +124,7 @@ func TestBuild(t *testing.T) {
 		for _, f := range []struct {
 			name string
 			w, h int
-		}{{m + "_curves.png", 1056, 384}, {m + "_confusion.png", 720, 672}, {m + "_errors.png", 840, 0}} {
+		}{{m + "_curves.png", 1056, 408}, {m + "_confusion.png", 720, 672}, {m + "_errors.png", 840, 0}} {
 			img := decodePNG(t, f.name, read("plots/"+f.name), f.w, f.h)
 			if b := img.Bounds(); b.Dy() < 200 {
 				t.Errorf("%s: height %d, too small", f.name, b.Dy())
