@@ -115,7 +115,7 @@ func shortRun(c runConfig, models []string, ref map[string]int) string {
 		return ""
 	}
 	return "A short run: trained " + strings.Join(why, " and ") +
-		". Its accuracies are far below what the full recipe reaches; use it to check the tool, not as a result."
+		". Its accuracies are not the full recipe's: read them as a check of the tool, not as a result."
 }
 
 // lossNote explains why the training loss can sit above the validation

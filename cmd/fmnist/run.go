@@ -352,7 +352,8 @@ func cmdRun(args []string) error {
 		return ses.stopped(&c, "run", err)
 	}
 	printResults(os.Stdout, res, p.Records())
-	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels}
+	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels,
+		ReferenceEpochs: referenceEpochs()}
 	if _, err := report.Build(c.out, opt); err != nil {
 		return fmt.Errorf("report: %w (the models and metrics are saved in %s)", err, c.out)
 	}
