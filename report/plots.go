@@ -387,6 +387,9 @@ func confusionFigure(model string, c Confusion, names []string) (figure, error) 
 	}
 	p.NominalX(names[:k]...)
 	p.NominalY(rev...)
+	// The page shows the figure at about four fifths of its size.
+	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(11), vg.Points(11)
+	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(13), vg.Points(13)
 	p.X.Tick.Label.Rotation = math.Pi / 6
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YTop
