@@ -177,7 +177,8 @@ func TestBuild(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"Ankle boot", "T-shirt/top", "macro average", "&lt;b&gt;escaped&lt;/b&gt;"} {
+	for _, s := range []string{"Ankle boot", "T-shirt/top", "macro average", "&lt;b&gt;escaped&lt;/b&gt;",
+		"test image #0 is the first", "Train img/s counts the training steps only"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("page lacks %q", s)
 		}
