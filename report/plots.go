@@ -332,11 +332,12 @@ func confusionShade(c Confusion) [][]float64 {
 }
 
 // digitFont writes the counts in the cells: at 9 points the thin stems of
-// the sans "1" fell between pixels ("113" read "ıı3"); bold at 11 points
-// gives every digit a stem at least a pixel wide.
+// the sans "1" fell between pixels ("113" read "ıı3"). The monospace "1"
+// has a foot and a flag, every digit takes the same width, and bold at 11
+// points gives each stem at least a pixel.
 var digitFont = func() font.Font {
 	f := font.From(plot.DefaultFont, vg.Points(11))
-	f.Variant, f.Weight = "Sans", xfont.WeightBold
+	f.Variant, f.Weight = "Mono", xfont.WeightBold
 	return f
 }()
 
