@@ -38,6 +38,11 @@ type Options struct {
 	// Mistakes is how many mistakes each grid shows; 0 means
 	// DefaultMistakes.
 	Mistakes int
+	// ReferenceEpochs are each model's epochs in the recipe whose results a
+	// reader expects (fmnist passes its default preset's). A run that gives
+	// a model fewer, or trains on a subset, is flagged at the top of the
+	// page. Nil compares no epochs.
+	ReferenceEpochs map[string]int
 }
 
 // Output files, relative to the run folder.

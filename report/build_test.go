@@ -124,7 +124,7 @@ func TestBuild(t *testing.T) {
 		for _, f := range []struct {
 			name string
 			w, h int
-		}{{m + "_curves.png", 1056, 384}, {m + "_confusion.png", 720, 672}, {m + "_errors.png", 840, 0}} {
+		}{{m + "_curves.png", 1056, 408}, {m + "_confusion.png", 720, 672}, {m + "_errors.png", 840, 0}} {
 			img := decodePNG(t, f.name, read("plots/"+f.name), f.w, f.h)
 			if b := img.Bounds(); b.Dy() < 200 {
 				t.Errorf("%s: height %d, too small", f.name, b.Dy())
@@ -177,7 +177,8 @@ func TestBuild(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"Ankle boot", "T-shirt/top", "macro average", "&lt;b&gt;escaped&lt;/b&gt;"} {
+	for _, s := range []string{"Ankle boot", "T-shirt/top", "macro average", "&lt;b&gt;escaped&lt;/b&gt;",
+		"test image #0 is the first", "Train img/s counts the training steps only"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("page lacks %q", s)
 		}

@@ -24,7 +24,7 @@ const (
 	tileW      = 18*7 + 10                 // 18 characters and a margin
 	tileImg    = ImageSide * gridScale     // 112
 	lineH      = 15                        // 13-pixel glyphs and a gap
-	tileH      = tileImg + 6 + 3*lineH + 8 // image, three text lines, gap
+	tileH      = tileImg + 6 + 4*lineH + 8 // image, four text lines, gap
 	gridMargin = 12
 	titleH     = 30
 )
@@ -40,7 +40,7 @@ var (
 
 // errorGrid draws the given mistakes as tiles, cols per row: the test image
 // (light on dark, as stored) with its true class, predicted class,
-// confidence and test index under it. images holds the test set, N*784.
+// confidence and place in the test set under it. images holds the test set, N*784.
 func errorGrid(title string, mistakes []Prediction, images []uint8, names []string, cols int) *image.RGBA {
 	rows := (len(mistakes) + cols - 1) / cols
 	w := 2*gridMargin + cols*tileW
@@ -74,7 +74,8 @@ func errorGrid(title string, mistakes []Prediction, images []uint8, names []stri
 		const chars = (tileW - 10) / 7
 		text(tx, ty, trueInk, fit("true "+names[p.Label], chars))
 		text(tx, ty+lineH, predInk, fit("pred "+names[p.Pred], chars))
-		text(tx, ty+2*lineH, mutedInk, fit(fmt.Sprintf("p=%.3f #%d", p.Prob, p.Index), chars))
+		text(tx, ty+2*lineH, mutedInk, fit(fmt.Sprintf("p = %.3f", p.Prob), chars))
+		text(tx, ty+3*lineH, mutedInk, fit(fmt.Sprintf("test image #%d", p.Index), chars))
 	}
 	return img
 }

@@ -17,6 +17,8 @@ type pageData struct {
 	Title   string
 	Dir     string
 	Config  string
+	Summary string // the run's size, in a sentence
+	Short   string // why its figures are not a full training's, or ""
 	Models  []string
 	Results []resultRow
 	Notes   []string
@@ -65,6 +67,9 @@ func (b *builder) page() (*pageData, error) {
 		Config: run.Config,
 		Models: run.Models,
 	}
+	cfg := parseRunConfig(run.Config)
+	p.Summary = summary(cfg, run.Models, run.Results)
+	p.Short = shortRun(cfg, run.Models, b.opt.ReferenceEpochs)
 	for _, f := range run.Missing {
 		p.Notes = append(p.Notes, "There is no "+f+" in the run folder: the run did not finish, or was stopped.")
 	}
@@ -117,7 +122,7 @@ func (b *builder) section(m string) (section, error) {
 		if hasRes {
 			best = res.BestEpoch
 		}
-		f, err := curvesFigure(m, eps, best)
+		f, err := curvesFigure(m, eps, best, lossNote(parseRunConfig(run.Config), m))
 		if err != nil {
 			return s, err
 		}
@@ -172,7 +177,7 @@ func (b *builder) section(m string) (section, error) {
 	row := func(name string, sc ClassScore) classRow {
 		return classRow{Name: name, Precision: fmt.Sprintf("%.3f", sc.Precision), Recall: fmt.Sprintf("%.3f", sc.Recall),
 			F1: fmt.Sprintf("%.3f", sc.F1), Support: strconv.Itoa(sc.Support), Predicted: strconv.Itoa(sc.Predicted),
-			Bar: int(math.Round(80 * sc.F1))}
+			Bar: int(math.Round(60 * sc.F1))}
 	}
 	for k, sc := range scores {
 		r := row(b.names[k], sc)
@@ -202,7 +207,9 @@ func (b *builder) section(m string) (section, error) {
 			return s, err
 		}
 		s.Errors = dataURI("image/png", buf.Bytes())
-		s.ErrorsText = fmt.Sprintf("The %d most confident of %d mistakes (%.2f%% of %d test images), most confident first.",
+		s.ErrorsText = fmt.Sprintf("The %d most confident of %d mistakes (%.2f%% of %d test images), most confident first. "+
+			"Under each image: its true class, the class predicted, the probability p the model gave that class, "+
+			"and the image's place in the test set (test image #0 is the first).",
 			len(shown), len(all), 100*float64(len(all))/float64(len(preds)), len(preds))
 	}
 	return s, nil
@@ -252,7 +259,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <title>{{.Title}}</title>
 <style>
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", sans-serif; color: #1d1d1f; margin: 0; background: #f4f5f7; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+main { max-width: 1280px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 21px; margin: 36px 0 12px; padding-top: 12px; border-top: 2px solid #e3e5e8; }
 h3 { font-size: 16px; margin: 22px 0 8px; color: #333; }
@@ -260,7 +267,7 @@ nav a { margin-right: 14px; }
 a { color: #1f5fb4; }
 .muted { color: #666; font-size: 13px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
-th, td { padding: 4px 12px; border-bottom: 1px solid #e3e5e8; text-align: right; white-space: nowrap; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e3e5e8; text-align: right; white-space: nowrap; }
 th { background: #f0f2f5; font-weight: 600; }
 th:first-child, td:first-child { text-align: left; }
 tr.best td { background: #e8f4ea; font-weight: 600; }
@@ -268,7 +275,10 @@ tr.worst td { background: #fdecec; }
 tr.macro td { border-top: 2px solid #bbb; font-weight: 600; }
 .bar { display: inline-block; height: 9px; background: #1f77b4; margin-left: 8px; vertical-align: middle; }
 img { max-width: 100%; height: auto; display: block; }
-.pair { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
+.pair { display: grid; grid-template-columns: minmax(0, 720px) auto; gap: 24px; align-items: start; justify-content: start; }
+@media (max-width: 1100px) { .pair { grid-template-columns: minmax(0, 720px); } }
+.summary { font-size: 15px; margin: 6px 0; }
+.banner { background: #fdecec; border: 1px solid #e5a0a0; border-left: 6px solid #c01c28; padding: 10px 14px; margin: 12px 0; font-size: 15px; }
 .note { background: #fff6e0; border-left: 4px solid #e0a800; padding: 6px 12px; margin: 8px 0; }
 pre { background: #f6f8fa; padding: 10px 14px; overflow: auto; max-height: 360px; font-size: 13px; }
 details summary { cursor: pointer; color: #1f5fb4; margin: 8px 0; }
@@ -278,7 +288,9 @@ details summary { cursor: pointer; color: #1f5fb4; margin: 8px 0; }
 <main>
 <h1>{{.Title}}</h1>
 <p class="muted">Run folder: <code>{{.Dir}}</code></p>
-{{if .Models}}<nav>Models: {{range .Models}}<a href="#model-{{.}}">{{.}}</a>{{end}}</nav>{{end}}
+{{if .Summary}}<p class="summary" id="run-summary">{{.Summary}}</p>
+{{end}}{{if .Short}}<p class="banner" id="short-run" role="alert"><strong>Not a full result.</strong> {{.Short}}</p>
+{{end}}{{if .Models}}<nav>Models: {{range .Models}}<a href="#model-{{.}}">{{.}}</a>{{end}}</nav>{{end}}
 {{range .Notes}}<p class="note">{{.}}</p>
 {{end}}
 <h2 id="results">Results</h2>
@@ -299,15 +311,16 @@ details summary { cursor: pointer; color: #1f5fb4; margin: 8px 0; }
 {{range .Notes}}<p class="note">{{.}}</p>
 {{end}}
 {{if .Curves}}<h3>Training curves</h3>
-<img src="{{.Curves}}" alt="{{.Model}}: loss and accuracy per epoch" width="1056" height="384" />
+<img src="{{.Curves}}" alt="{{.Model}}: loss and accuracy per epoch" width="1056" height="408" />
 <details>
 <summary>Per-epoch metrics</summary>
 <table>
-<thead><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>lr</th><th>img/s</th><th>seconds</th></tr></thead>
+<thead><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>lr</th><th>train img/s</th><th>epoch s</th></tr></thead>
 <tbody>
 {{range .Epochs}}<tr{{if .Best}} class="best"{{end}}><td>{{.Epoch}}</td><td>{{.TrainLoss}}</td><td>{{.TrainAcc}}</td><td>{{.ValLoss}}</td><td>{{.ValAcc}}</td><td>{{.LR}}</td><td>{{.ImgPerS}}</td><td>{{.Seconds}}</td></tr>
 {{end}}</tbody>
 </table>
+<p class="muted">Accuracies in percent. Train img/s counts the training steps only; epoch s is the whole epoch, validation included.</p>
 </details>
 {{end}}
 {{if .Confusion}}<h3>Test set: confusion matrix and per-class scores (accuracy {{.Accuracy}})</h3>

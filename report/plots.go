@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 
+	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -165,11 +166,13 @@ func series(p *plot.Plot, name string, eps []Epoch, val func(Epoch) float64, clr
 	return nil
 }
 
-// curvesFigure draws loss and accuracy per epoch side by side. best, when
-// positive, marks the epoch whose weights were kept.
-func curvesFigure(model string, eps []Epoch, best int) (figure, error) {
+// curvesFigure draws loss and accuracy per epoch side by side, with note
+// as a caption under them. best, when positive, marks the epoch whose
+// weights were kept.
+func curvesFigure(model string, eps []Epoch, best int, note string) (figure, error) {
 	loss := newPlot(model+": loss per epoch", "epoch", "cross-entropy loss")
 	acc := newPlot(model+": accuracy per epoch", "epoch", "accuracy (%)")
+	names := map[*plot.Plot][]string{}
 	pct := func(f func(Epoch) float64) func(Epoch) float64 {
 		return func(e Epoch) float64 { return 100 * f(e) }
 	}
@@ -180,7 +183,7 @@ func curvesFigure(model string, eps []Epoch, best int) (figure, error) {
 		clr    color.Color
 		dashed bool
 	}{
-		{loss, "train", func(e Epoch) float64 { return e.TrainLoss }, trainColor, false},
+		{loss, "train (running mean)", func(e Epoch) float64 { return e.TrainLoss }, trainColor, false},
 		{loss, "validation", func(e Epoch) float64 { return e.ValLoss }, valColor, true},
 		{acc, "train", pct(func(e Epoch) float64 { return e.TrainAcc }), trainColor, false},
 		{acc, "validation", pct(func(e Epoch) float64 { return e.ValAcc }), valColor, true},
@@ -188,6 +191,7 @@ func curvesFigure(model string, eps []Epoch, best int) (figure, error) {
 		if err := series(s.p, s.name, eps, s.val, s.clr, s.dashed); err != nil {
 			return figure{}, err
 		}
+		names[s.p] = append(names[s.p], s.name)
 	}
 	for _, p := range []*plot.Plot{loss, acc} {
 		p.X.Tick.Marker = epochTicks{}
@@ -196,7 +200,9 @@ func curvesFigure(model string, eps []Epoch, best int) (figure, error) {
 		if best > 0 {
 			m := vline{float64(best), draw.LineStyle{Color: bestColor, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
 			p.Add(m)
-			p.Legend.Add(fmt.Sprintf("best epoch (%d)", best), m)
+			name := fmt.Sprintf("best epoch (%d)", best)
+			p.Legend.Add(name, m)
+			names[p] = append(names[p], name)
 		}
 	}
 	// Loss falls and accuracy rises: the top right of one and the bottom
@@ -208,17 +214,79 @@ func curvesFigure(model string, eps []Epoch, best int) (figure, error) {
 		p.Legend.YOffs = -vg.Millimeter
 	}
 	acc.Legend.YOffs = vg.Millimeter
+	legs := []boxedLegend{{loss.Legend, names[loss]}, {acc.Legend, names[acc]}}
+	for _, p := range []*plot.Plot{loss, acc} {
+		p.Legend = plot.NewLegend() // drawn by boxedLegend, over a background
+	}
+	caption := text.Style{Font: font.From(plot.DefaultFont, vg.Points(10)), Handler: plot.DefaultTextHandler,
+		Color: color.Gray{Y: 0x44}, XAlign: draw.XLeft, YAlign: draw.YBottom}
+	caption.Font.Variant = "Sans"
+	captionH := vg.Inch / 4
 	return figure{
 		w: 11 * vg.Inch,
-		h: 4 * vg.Inch,
+		h: 4*vg.Inch + captionH,
 		draw: func(dc draw.Canvas) {
+			if note != "" {
+				dc.FillText(caption, vg.Point{X: dc.Min.X + vg.Millimeter*4, Y: dc.Min.Y + vg.Millimeter*2}, note)
+			}
 			t := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 12, PadTop: vg.Millimeter * 2,
 				PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-			cs := plot.Align([][]*plot.Plot{{loss, acc}}, t, dc)
-			loss.Draw(cs[0][0])
-			acc.Draw(cs[0][1])
+			cs := plot.Align([][]*plot.Plot{{loss, acc}}, t, draw.Crop(dc, 0, 0, captionH, 0))
+			for i, p := range []*plot.Plot{loss, acc} {
+				p.Draw(cs[0][i])
+				legs[i].draw(p.DataCanvas(cs[0][i]))
+			}
 		},
 	}, nil
+}
+
+// boxedLegend is a legend drawn over a white, framed box, so that the grid
+// lines and curves under it do not cross its text.
+type boxedLegend struct {
+	leg   plot.Legend
+	names []string
+}
+
+func (b boxedLegend) draw(c draw.Canvas) {
+	if len(b.names) == 0 {
+		return
+	}
+	l := b.leg
+	var textW, entH vg.Length
+	for _, n := range b.names {
+		r := l.TextStyle.Rectangle(n)
+		textW, entH = max(textW, r.Max.X-r.Min.X), max(entH, r.Max.Y)
+	}
+	em := l.TextStyle.Rectangle(" ").Max.X
+	descent := l.TextStyle.FontExtents().Descent
+	n := vg.Length(len(b.names))
+	height := n*entH + (n-1)*l.Padding
+	// Where Legend.Draw puts the entries: against the right edge (or the
+	// left, with Left), from the top (with Top) or the bottom, moved by
+	// the offsets.
+	var box vg.Rectangle
+	if l.Left {
+		box.Min.X = c.Min.X + l.XOffs
+		box.Max.X = box.Min.X + l.ThumbnailWidth + em + textW
+	} else {
+		box.Max.X = c.Max.X + l.XOffs
+		box.Min.X = box.Max.X - l.ThumbnailWidth - em - textW
+	}
+	// The text of an entry rises a descent above its slot.
+	if l.Top {
+		box.Max.Y = c.Max.Y + l.YOffs
+		box.Min.Y = box.Max.Y - height - descent
+	} else {
+		box.Min.Y = c.Min.Y + l.YOffs
+		box.Max.Y = box.Min.Y + height + descent
+	}
+	pad := vg.Points(4)
+	box.Min.X, box.Min.Y, box.Max.X, box.Max.Y = box.Min.X-2*pad, box.Min.Y-pad/2, box.Max.X+pad, box.Max.Y+pad/2
+	c.SetColor(color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xe6})
+	c.Fill(box.Path())
+	c.StrokeLines(draw.LineStyle{Color: color.Gray{Y: 0xc0}, Width: vg.Points(0.75)},
+		[]vg.Point{box.Min, {X: box.Max.X, Y: box.Min.Y}, box.Max, {X: box.Min.X, Y: box.Max.Y}, box.Min})
+	b.leg.Draw(c)
 }
 
 // confusionGrid is the heat map's data: row 0 of the plot is the last true
@@ -263,6 +331,16 @@ func confusionShade(c Confusion) [][]float64 {
 	return s
 }
 
+// digitFont writes the counts in the cells: at 9 points the thin stems of
+// the sans "1" fell between pixels ("113" read "ıı3"). The monospace "1"
+// has a foot and a flag, every digit takes the same width, and bold at 11
+// points gives each stem at least a pixel.
+var digitFont = func() font.Font {
+	f := font.From(plot.DefaultFont, vg.Points(11))
+	f.Variant, f.Weight = "Mono", xfont.WeightBold
+	return f
+}()
+
 // confusionFigure draws c as a labelled heat map with the counts in the cells.
 func confusionFigure(model string, c Confusion, names []string) (figure, error) {
 	k := len(c)
@@ -282,13 +360,12 @@ func confusionFigure(model string, c Confusion, names []string) (figure, error) 
 			xys = append(xys, plotter.XY{X: float64(j), Y: float64(k - 1 - i)})
 			labels = append(labels, fmt.Sprint(c[i][j]))
 			st := text.Style{
-				Font:    font.From(plot.DefaultFont, vg.Points(9)),
+				Font:    digitFont,
 				Handler: plot.DefaultTextHandler,
 				XAlign:  draw.XCenter,
 				YAlign:  draw.YCenter,
 				Color:   color.Black,
 			}
-			st.Font.Variant = "Sans"
 			if shade[i][j] > 0.6 {
 				st.Color = color.White
 			}
@@ -311,6 +388,9 @@ func confusionFigure(model string, c Confusion, names []string) (figure, error) 
 	}
 	p.NominalX(names[:k]...)
 	p.NominalY(rev...)
+	// The page shows the figure at about four fifths of its size.
+	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(11), vg.Points(11)
+	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(13), vg.Points(13)
 	p.X.Tick.Label.Rotation = math.Pi / 6
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YTop

@@ -48,7 +48,7 @@ func cmdEval(args []string) error {
 	test := dataset.NewLoader(f.Test, dataset.LoaderConfig{Batch: 500, Mean: mean, Std: std})
 	show := func(how string, p train.Predictor) {
 		sc := train.Evaluate(p, test, nil)
-		fmt.Printf("%s (%s): %stest accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, how, sc.Acc,
+		fmt.Printf("%s (%s): %stest accuracy %.2f%% (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, how, 100*sc.Acc,
 			int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
 	}
 	show("", l.Predictor)

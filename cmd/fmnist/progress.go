@@ -79,8 +79,8 @@ func (b *bar) progress(p train.Progress) {
 			return
 		}
 		b.last = time.Now()
-		fmt.Fprintf(b.w, "%s epoch %d/%d step %d/%d  loss %.4f acc %.4f  %.0f img/s%s\n", p.Model, p.Epoch, p.Epochs,
-			p.Step, p.Steps, p.RunningLoss, p.RunningAcc, imgPerS(p), etaText("  ", left, guess, known))
+		fmt.Fprintf(b.w, "%s epoch %d/%d step %d/%d  loss %.4f acc %.2f%%  %.0f img/s%s\n", p.Model, p.Epoch, p.Epochs,
+			p.Step, p.Steps, p.RunningLoss, 100*p.RunningAcc, imgPerS(p), etaText("  ", left, guess, known))
 		return
 	}
 	if p.Phase == "" && p.Step != p.Steps && time.Since(b.last) < 100*time.Millisecond {
@@ -129,8 +129,9 @@ func (b *bar) epoch(r train.Record) {
 	defer b.mu.Unlock()
 	if !b.legend {
 		b.legend = true
-		b.println("(train loss: the epoch's running mean, with dropout and label smoothing on, so it sits above " +
-			"the val loss, plain cross-entropy in eval mode after the epoch)")
+		b.println("(train loss: the epoch's running mean, with dropout and label smoothing on, so it can sit above " +
+			"the val loss, plain cross-entropy in eval mode after the epoch; img/s: the training steps; " +
+			"seconds: the whole epoch, validation included)")
 	}
 	left, guess, known := b.eta.afterEpoch(r)
 	b.println(epochLine(r, b.eta.epochs(r.Model)) + etaText("  ", left, guess, known))
@@ -218,7 +219,7 @@ func renderBar(width int, p train.Progress, left time.Duration, guess, known boo
 	}
 	head += fmt.Sprintf(" epoch %d/%d", p.Epoch, p.Epochs)
 	count := fmt.Sprintf("%d/%d", p.Step, p.Steps)
-	stats := fmt.Sprintf("loss %.4f acc %.4f", p.RunningLoss, p.RunningAcc)
+	stats := fmt.Sprintf("loss %.4f acc %.2f%%", p.RunningLoss, 100*p.RunningAcc)
 	speed := fmt.Sprintf("%.0f img/s", imgPerS(p))
 	for _, parts := range [][]string{{stats, speed}, {stats}, nil} {
 		// The bar takes what is left, up to 30 columns, and is worth
@@ -312,6 +313,6 @@ func epochLine(r train.Record, epochs int) string {
 	if epochs > 0 {
 		ep = fmt.Sprintf("epoch %d/%d", r.Epoch, epochs)
 	}
-	return fmt.Sprintf("%-7s %s  train loss %.4f acc %.4f  val loss %.4f acc %.4f  lr %.4g  %.0f img/s  %.1fs",
-		r.Model, ep, r.TrainLoss, r.TrainAcc, r.ValLoss, r.ValAcc, r.LR, r.ImgPerS, r.Seconds)
+	return fmt.Sprintf("%-7s %s  train loss %.4f acc %.2f%%  val loss %.4f acc %.2f%%  lr %.4g  %.0f img/s  %.1fs with val",
+		r.Model, ep, r.TrainLoss, 100*r.TrainAcc, r.ValLoss, 100*r.ValAcc, r.LR, r.ImgPerS, r.Seconds)
 }

@@ -26,7 +26,7 @@ func TestRenderBar(t *testing.T) {
 		p          train.Progress
 		want, lack []string
 	}{
-		{200, cnnStep, []string{"CNN 2/3 epoch 13/30 [", "312/390", "loss 0.3123 acc 0.8912", "1536 img/s", "run ETA 14m02s"}, nil},
+		{200, cnnStep, []string{"CNN 2/3 epoch 13/30 [", "312/390", "loss 0.3123 acc 89.12%", "1536 img/s", "run ETA 14m02s"}, nil},
 		{120, cnnStep, []string{"CNN 2/3 epoch 13/30 [", "]  312/390", "loss 0.3123", "img/s", "run ETA 14m02s"}, nil},
 		{80, cnnStep, []string{"CNN 2/3 epoch 13/30 [", "loss 0.3123", "run ETA 14m02s"}, []string{"img/s"}},
 		{70, cnnStep, []string{"CNN 2/3 epoch 13/30 [", "312/390", "run ETA 14m02s"}, []string{"img/s", "loss"}},
@@ -86,7 +86,7 @@ func TestWrapFields(t *testing.T) {
 				t.Errorf("width %d: line of %d: %q", width, len(l), l)
 			}
 		}
-		for _, num := range []string{"0.4123", "0.8712", "0.3012", "0.9012", "0.0123", "1520", "12.3s", "14m02s"} {
+		for _, num := range []string{"0.4123", "87.12%", "0.3012", "90.12%", "0.0123", "1520", "12.3s", "14m02s"} {
 			if !strings.Contains(got, num) {
 				t.Errorf("width %d: %s split:\n%s", width, num, got)
 			}
@@ -221,7 +221,7 @@ func TestBarPiped(t *testing.T) {
 	b.every = time.Nanosecond
 	p.Step = 2
 	b.progress(p)
-	if got := out.String(); !strings.HasSuffix(got, "cnn epoch 13/30 step 2/390  loss 0.3123 acc 0.8912  1536 img/s\n") {
+	if got := out.String(); !strings.HasSuffix(got, "cnn epoch 13/30 step 2/390  loss 0.3123 acc 89.12%  1536 img/s\n") {
 		t.Errorf("got %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/internal/runlock"
 	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/train"
 )
 
 func init() {
@@ -53,7 +54,7 @@ func cmdReport(args []string) error {
 		return err
 	}
 	defer lock.Release()
-	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:]}
+	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:], ReferenceEpochs: referenceEpochs()}
 	if !*noImages {
 		f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})
 		if err != nil {
@@ -68,4 +69,11 @@ func cmdReport(args []string) error {
 	fmt.Fprintf(os.Stderr, "wrote %d files\n", len(files))
 	fmt.Println(filepath.Join(dir, report.HTMLFile))
 	return nil
+}
+
+// referenceEpochs are the default preset's epochs per model: a report
+// flags a run that gave a model fewer as a short one.
+func referenceEpochs() map[string]int {
+	c := train.DefaultConfig()
+	return map[string]int{"mlp": c.MLP.Train.Epochs, "cnn": c.CNN.Train.Epochs, "cnn_mlp": c.Head.Train.Epochs}
 }

@@ -352,7 +352,8 @@ func cmdRun(args []string) error {
 		return ses.stopped(&c, "run", err)
 	}
 	printResults(os.Stdout, res, p.Records())
-	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels}
+	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels,
+		ReferenceEpochs: referenceEpochs()}
 	if _, err := report.Build(c.out, opt); err != nil {
 		return fmt.Errorf("report: %w (the models and metrics are saved in %s)", err, c.out)
 	}
@@ -403,24 +404,28 @@ func (s *session) stopped(c *commonFlags, cmd string, err error) error {
 var cnnMarks = []float64{0.93, 0.94, 0.945, 0.95}
 
 func printResults(w io.Writer, res map[string]*train.ModelResult, recs []train.Record) {
-	fmt.Fprintf(w, "\n%-8s %10s %10s %8s %10s %9s %9s\n", "model", "params", "best epoch", "epochs", "train time", "val acc", "test acc")
+	// 58 columns, to fit a 60-column terminal.
+	fmt.Fprintf(w, "\n%-8s %9s %6s %7s %6s %8s %8s\n", "model", "params", "epochs", "best ep", "train", "val acc", "test acc")
 	for _, name := range []string{"mlp", "cnn", "cnn_mlp"} {
 		r, ok := res[name]
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(w, "%-8s %10d %10d %8d %9.0fs %8.2f%% %8.2f%%\n", name, r.Params, r.BestEpoch, r.Epochs,
+		fmt.Fprintf(w, "%-8s %9d %6d %7d %5.0fs %7.2f%% %7.2f%%\n", name, r.Params, r.Epochs, r.BestEpoch,
 			r.TrainS, 100*r.ValAcc, 100*r.TestAcc)
 	}
 	if _, ok := res["cnn"]; ok {
-		fmt.Fprintf(w, "cnn time to val acc:")
+		s := "cnn time to val acc:"
 		for _, r := range train.TimeToAccuracy(recs, "cnn", cnnMarks) {
 			if r.Epoch == 0 {
-				fmt.Fprintf(w, "  %.1f%% not reached", 100*r.Mark)
+				s += fmt.Sprintf("  %.1f%% not reached", 100*r.Mark)
 				continue
 			}
-			fmt.Fprintf(w, "  %.1f%% epoch %d, %.0fs", 100*r.Mark, r.Epoch, r.Seconds)
+			s += fmt.Sprintf("  %.1f%% epoch %d, %.0fs", 100*r.Mark, r.Epoch, r.Seconds)
 		}
-		fmt.Fprintln(w)
+		if isTerminal(w) {
+			s = wrapFields(s, termWidth(w))
+		}
+		fmt.Fprintln(w, s)
 	}
 }
