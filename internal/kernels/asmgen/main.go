@@ -24,6 +24,7 @@ func main() {
 		avx2,
 		sgemmFile("sgemm512_amd64.s", tileAVX512),
 		winoFile(),
+		convFile(),
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(*dir, f.name), f.b.Bytes(), 0o644); err != nil {
