@@ -25,6 +25,7 @@ func main() {
 		sgemmFile("sgemm512_amd64.s", tileAVX512),
 		winoFile(),
 		convFile(),
+		actBNFile(),
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(*dir, f.name), f.b.Bytes(), 0o644); err != nil {
