@@ -26,6 +26,7 @@ func main() {
 		winoFile(),
 		convFile(),
 		actBNFile(),
+		actFile(),
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(*dir, f.name), f.b.Bytes(), 0o644); err != nil {
