@@ -27,6 +27,7 @@ func main() {
 		convFile(),
 		actBNFile(),
 		actFile(),
+		poolFile(),
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(*dir, f.name), f.b.Bytes(), 0o644); err != nil {
