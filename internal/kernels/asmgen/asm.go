@@ -88,30 +88,9 @@ type fn struct {
 // declaration) and results (empty, or one unnamed type, named ret as vet
 // expects). doc follows the "// func" line of the comment.
 func (f *file) text(name, params, results, doc string) *fn {
-	args := map[string]int{}
-	off := 0
-	var pending []string
-	for _, p := range strings.Split(params, ",") {
-		fields := strings.Fields(p)
-		pending = append(pending, fields[0])
-		if len(fields) == 1 {
-			continue
-		}
-		size := sizeOf(fields[1])
-		for _, n := range pending {
-			off = (off + size - 1) / size * size
-			args[n] = off
-			off += size
-		}
-		pending = nil
-	}
-	if len(pending) > 0 {
-		log.Fatalf("%s: parameters %v without a type", name, pending)
-	}
-	if results != "" {
-		off = (off + 7) / 8 * 8
-		args["ret"] = off
-		off += sizeOf(results)
+	args, size, err := frame(params, results)
+	if err != nil {
+		log.Fatalf("%s: %v", name, err)
 	}
 	sig := fmt.Sprintf("func %s(%s)", name, params)
 	if results != "" {
@@ -122,23 +101,65 @@ func (f *file) text(name, params, results, doc string) *fn {
 	if doc != "" {
 		f.doc("\n" + doc)
 	}
-	fmt.Fprintf(&f.b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, off)
+	fmt.Fprintf(&f.b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, size)
 	return &fn{f: f, args: args}
+}
+
+// frame lays out the arguments of an ABI0 function as the Go compiler
+// does: each parameter at the next multiple of its size, the result (named
+// ret) at the next multiple of 8 after them. It returns the offsets and the
+// size of the argument area.
+func frame(params, results string) (map[string]int, int, error) {
+	args := map[string]int{}
+	off := 0
+	var pending []string
+	for _, p := range strings.Split(params, ",") {
+		fields := strings.Fields(p)
+		if len(fields) == 0 || len(fields) > 2 {
+			return nil, 0, fmt.Errorf("bad parameter %q", p)
+		}
+		pending = append(pending, fields[0])
+		if len(fields) == 1 {
+			continue
+		}
+		size, err := sizeOf(fields[1])
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, n := range pending {
+			off = (off + size - 1) / size * size
+			args[n] = off
+			off += size
+		}
+		pending = nil
+	}
+	if len(pending) > 0 {
+		return nil, 0, fmt.Errorf("parameters %v without a type", pending)
+	}
+	if results != "" {
+		size, err := sizeOf(results)
+		if err != nil {
+			return nil, 0, err
+		}
+		off = (off + 7) / 8 * 8
+		args["ret"] = off
+		off += size
+	}
+	return args, off, nil
 }
 
 // sizeOf is the size of a Go type in an amd64 frame; it is also its
 // alignment.
-func sizeOf(t string) int {
+func sizeOf(t string) (int, error) {
 	switch {
 	case t == "bool":
-		return 1
+		return 1, nil
 	case t == "float32" || t == "int32":
-		return 4
+		return 4, nil
 	case t == "int" || t == "float64" || strings.HasPrefix(t, "*"):
-		return 8
+		return 8, nil
 	}
-	log.Fatalf("sizeOf: unknown type %q", t)
-	return 0
+	return 0, fmt.Errorf("unknown type %q", t)
 }
 
 // arg is the operand of argument name: name+offset(FP).

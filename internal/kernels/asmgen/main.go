@@ -18,9 +18,18 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("asmgen: ")
 
+	for _, f := range files() {
+		if err := os.WriteFile(filepath.Join(*dir, f.name), f.b.Bytes(), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// files builds every .s file.
+func files() []*file {
 	avx2 := sgemmFile("sgemm_amd64.s", tileAVX2)
 	packFuncs(avx2)
-	files := []*file{
+	return []*file{
 		avx2,
 		sgemmFile("sgemm512_amd64.s", tileAVX512),
 		winoFile(),
@@ -28,10 +37,5 @@ func main() {
 		actBNFile(),
 		actFile(),
 		poolFile(),
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(*dir, f.name), f.b.Bytes(), 0o644); err != nil {
-			log.Fatal(err)
-		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"math/bits"
 )
 
 // gemmTile describes one SGEMM micro-kernel: an mr×nr tile of C held in
@@ -33,10 +34,22 @@ func (t gemmTile) vbytes() int         { return 4 * t.lanes }
 func (t gemmTile) dims() string        { return fmt.Sprintf("%dx%d", t.mr, t.nr) }
 func (t gemmTile) name() string        { return t.dims() + t.isa }
 
-func (t gemmTile) check() {
-	if t.nr%t.lanes != 0 || t.nv()+t.bcasts+t.mr*t.nv() > t.nregs || t.bcasts < t.nv() || t.mr > 3*len(stridedRows) {
-		log.Fatalf("sgemm tile %s does not fit its registers", t.name())
+// check reports a tile that the register plan cannot hold.
+func (t gemmTile) check() error {
+	switch {
+	case t.nr%t.lanes != 0:
+		return fmt.Errorf("sgemm tile %s: nr is not a multiple of %d lanes", t.name(), t.lanes)
+	case t.nv()+t.bcasts+t.mr*t.nv() > t.nregs:
+		return fmt.Errorf("sgemm tile %s: %d accumulators, %d for B and %d broadcasts need more than %d registers",
+			t.name(), t.mr*t.nv(), t.nv(), t.bcasts, t.nregs)
+	case t.bcasts < t.nv():
+		return fmt.Errorf("sgemm tile %s: the store needs %d temporaries, it has %d", t.name(), t.nv(), t.bcasts)
+	case t.mr > 3*len(stridedRows):
+		return fmt.Errorf("sgemm tile %s: the strided form has pointers for %d rows", t.name(), 3*len(stridedRows))
+	case t.unroll < 1 || t.unroll&(t.unroll-1) != 0:
+		return fmt.Errorf("sgemm tile %s: unroll %d is not a power of 2", t.name(), t.unroll)
 	}
+	return nil
 }
 
 // General-purpose registers of both forms: k in CX, the A panel in SI, B
@@ -50,7 +63,9 @@ const sgemmParams = "k int, a, b, c *float32, ldc int, alpha, beta float32"
 
 // sgemmFile writes the packed and the strided kernel of tile t.
 func sgemmFile(name string, t gemmTile) *file {
-	t.check()
+	if err := t.check(); err != nil {
+		log.Fatal(err)
+	}
 	f := newFile(name, fmt.Sprintf(`The %d×%d tile: %d accumulators (%s to %s, %d a row), B's row in %s
 to %s, and %s to %s in turn for the broadcasts of A. Each element of C is
 one chain of FMAs in k order from zero, then alpha·acc + beta·C.`,
@@ -121,13 +136,7 @@ func (t gemmTile) warmUp(f *file) {
 // time. step(s) emits step s of an iteration; advance(n) moves the panel
 // pointers past n steps where the steps do not.
 func (t gemmTile) loops(f *file, step func(s int), advance func(n int)) {
-	shift := 0
-	for 1<<shift < t.unroll {
-		shift++
-	}
-	if 1<<shift != t.unroll {
-		log.Fatalf("unroll %d is not a power of 2", t.unroll)
-	}
+	shift := bits.TrailingZeros(uint(t.unroll))
 	f.ins("MOVQ", "CX", "BX")
 	f.ins("SHRQ", imm(shift), "BX")
 	f.ins("JZ", "tail")
