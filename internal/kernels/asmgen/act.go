@@ -24,13 +24,6 @@ unless 0 > x, so NaN and -0 pass through as in `+"`if v < 0 { v = 0 }`.")
 	return f
 }
 
-// loadArgs moves the named arguments into registers, in order.
-func loadArgs(g *fn, regs ...[2]string) {
-	for _, a := range regs {
-		g.f.ins("MOVQ", g.arg(a[0]), a[1])
-	}
-}
-
 // elementwise runs body over n floats at AX (an index in floats): actUnroll
 // vectors at a time up to n rounded down to 8·actUnroll, then one at a
 // time (n is a multiple of 8). Y15 is zero.
@@ -52,8 +45,7 @@ func elementwise(f *file, body func(k int)) {
 	f.ins("ADDQ", "$8", "AX")
 	f.ins("JMP", "tail")
 	f.label("done")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // at is vector v of the floats at base + AX.
@@ -61,7 +53,7 @@ func at(base string, v int) string { return memx(32*v, base, "AX", 4) }
 
 func relu(f *file) {
 	g := f.text("reluAVX2", "y, x *float32, n int", "", "")
-	loadArgs(g, [2]string{"y", "DI"}, [2]string{"x", "SI"}, [2]string{"n", "CX"})
+	g.load("y", "DI", "x", "SI", "n", "CX")
 	elementwise(f, func(k int) {
 		for v := range k {
 			f.ins("VMOVUPS", at("SI", v), Y(v))
@@ -78,7 +70,7 @@ func relu(f *file) {
 func reluBackward(f *file) {
 	g := f.text("reluBackwardAVX2", "dx, dy, y *float32, n int", "",
 		"dx = dy AND (y > 0), the comparison ordered and quiet: a NaN y gives 0.")
-	loadArgs(g, [2]string{"dx", "DI"}, [2]string{"dy", "SI"}, [2]string{"y", "R8"}, [2]string{"n", "CX"})
+	g.load("dx", "DI", "dy", "SI", "y", "R8", "n", "CX")
 	elementwise(f, func(k int) {
 		for v := range k {
 			f.ins("VMOVUPS", at("R8", v), Y(v))
@@ -97,7 +89,7 @@ func reluBackward(f *file) {
 
 func addBias(f *file) {
 	g := f.text("addBiasAVX2", "y, bias *float32, rows, w, stride int, relu bool", "", "")
-	loadArgs(g, [2]string{"y", "DI"}, [2]string{"bias", "SI"}, [2]string{"rows", "R8"}, [2]string{"w", "CX"}, [2]string{"stride", "R9"})
+	g.load("y", "DI", "bias", "SI", "rows", "R8", "w", "CX", "stride", "R9")
 	f.ins("SHLQ", "$2", "R9")
 	f.ins("MOVBLZX", g.arg("relu"), "R10")
 	f.ins("VXORPS", "Y15", "Y15", "Y15")
@@ -117,9 +109,7 @@ func addBias(f *file) {
 			f.ins("VMAXPS", "Y0", "Y15", "Y0")
 		}
 		f.ins("VMOVUPS", "Y0", at("DI", 0))
-		f.ins("ADDQ", "$8", "AX")
-		f.ins("CMPQ", "AX", "CX")
-		f.ins("JLT", l)
+		f.next("AX", 8, "CX", l)
 		if !clamp {
 			f.ins("JMP", "next")
 		}
@@ -128,8 +118,7 @@ func addBias(f *file) {
 	f.ins("ADDQ", "R9", "DI")
 	f.ins("DECQ", "R8")
 	f.ins("JNZ", "row")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // loop8 runs body over n floats at AX, 8 at a time (n a multiple of 8,
@@ -138,16 +127,13 @@ func loop8(f *file, body func()) {
 	f.ins("XORQ", "AX", "AX")
 	f.label("loop")
 	body()
-	f.ins("ADDQ", "$8", "AX")
-	f.ins("CMPQ", "AX", "CX")
-	f.ins("JLT", "loop")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.next("AX", 8, "CX", "loop")
+	f.ret()
 }
 
 func axpy(f *file) {
 	g := f.text("axpyAVX2", "y, x *float32, n int, a float32", "", "y = y + (a*x), the product rounded first as in AxpyRef.")
-	loadArgs(g, [2]string{"y", "DI"}, [2]string{"x", "SI"}, [2]string{"n", "CX"})
+	g.load("y", "DI", "x", "SI", "n", "CX")
 	f.ins("VBROADCASTSS", g.arg("a"), "Y15")
 	loop8(f, func() {
 		f.ins("VMULPS", at("SI", 0), "Y15", "Y0")
@@ -159,7 +145,7 @@ func axpy(f *file) {
 
 func scale(f *file) {
 	g := f.text("scaleAVX2", "x *float32, n int, a float32", "", "")
-	loadArgs(g, [2]string{"x", "DI"}, [2]string{"n", "CX"})
+	g.load("x", "DI", "n", "CX")
 	f.ins("VBROADCASTSS", g.arg("a"), "Y15")
 	loop8(f, func() {
 		f.ins("VMOVUPS", at("DI", 0), "Y0")
@@ -170,7 +156,7 @@ func scale(f *file) {
 
 func mulMask(f *file) {
 	g := f.text("mulMaskAVX2", "y, x, mask *float32, n int", "", "")
-	loadArgs(g, [2]string{"y", "DI"}, [2]string{"x", "SI"}, [2]string{"mask", "R8"}, [2]string{"n", "CX"})
+	g.load("y", "DI", "x", "SI", "mask", "R8", "n", "CX")
 	loop8(f, func() {
 		f.ins("VMOVUPS", at("SI", 0), "Y0")
 		f.ins("VMULPS", at("R8", 0), "Y0", "Y0")
@@ -182,7 +168,7 @@ func colSum(f *file) {
 	g := f.text("colSumAVX2", "dst, x *float32, rows, w, stride int", "",
 		`Columns go 32 at a time (four accumulators, one pass over the rows), then
 8 at a time; each column is summed over the rows in order, from dst.`)
-	loadArgs(g, [2]string{"dst", "DI"}, [2]string{"x", "SI"}, [2]string{"rows", "R8"}, [2]string{"w", "CX"}, [2]string{"stride", "R9"})
+	g.load("dst", "DI", "x", "SI", "rows", "R8", "w", "CX", "stride", "R9")
 	f.ins("SHLQ", "$2", "R9")
 	for b, n := range colSumBlocks {
 		l := fmt.Sprint("cols", 8*n)
@@ -219,8 +205,7 @@ func colSum(f *file) {
 		f.ins("JMP", l)
 	}
 	f.label("done")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // fma64 sets dst to float32(float64(a)·float64(b) + float64(c)) for the 8
@@ -249,7 +234,7 @@ func fma64(f *file, a string, b, c, dst int) {
 func sgdMomentum(f *file) {
 	g := f.text("sgdMomentumAVX2", "w, grad, buf *float32, n int, lr, wd, mom float32", "",
 		"One step of SGDMomentumRef on n floats (a multiple of 8).")
-	loadArgs(g, [2]string{"w", "DI"}, [2]string{"grad", "SI"}, [2]string{"buf", "R8"}, [2]string{"n", "CX"})
+	g.load("w", "DI", "grad", "SI", "buf", "R8", "n", "CX")
 	f.ins("VBROADCASTSS", g.arg("mom"), "Y9")
 	f.ins("MOVSS", g.arg("wd"), "X7")
 	f.ins("VCVTSS2SD", "X7", "X7", "X7")
@@ -276,9 +261,6 @@ func sgdMomentum(f *file) {
 	f.note("w = fma32(-lr, b, x)")
 	fma64(f, "Y8", 2, 0, 3)
 	f.ins("VMOVUPS", "Y3", at("DI", 0))
-	f.ins("ADDQ", "$8", "AX")
-	f.ins("CMPQ", "AX", "CX")
-	f.ins("JLT", "loop")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.next("AX", 8, "CX", "loop")
+	f.ret()
 }

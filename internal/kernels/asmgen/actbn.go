@@ -26,15 +26,11 @@ func bnReduce(f *file, sq bool) {
 		name, params, lbl = "bnSqDevAVX2", "sum *float64, x *float32, mean *float64, rows, w, stride int", "sq"
 	}
 	g := f.text(name, params, "", "")
-	f.ins("MOVQ", g.arg("sum"), "DI")
-	f.ins("MOVQ", g.arg("x"), "SI")
+	g.load("sum", "DI", "x", "SI")
 	if sq {
 		f.ins("MOVQ", g.arg("mean"), "R8")
 	}
-	f.ins("MOVQ", g.arg("rows"), "DX")
-	f.ins("MOVQ", g.arg("w"), "CX")
-	f.ins("MOVQ", g.arg("stride"), "R9")
-	f.ins("SHLQ", "$2", "R9")
+	g.load("rows", "DX", "w", "CX", "stride*4", "R9")
 	for k := range bnWidths[0] / 4 {
 		f.ins("VXORPD", Y(k), Y(k), Y(k))
 	}
@@ -84,17 +80,13 @@ func bnReduce(f *file, sq bool) {
 	for k := range narrow {
 		f.ins("VMOVUPD", Y(k), mem(32*k, "DI"))
 	}
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 func bnForward(f *file) {
 	g := f.text("bnForwardAVX2", "y, xhat, x, mean, invstd, gamma, beta *float32, rows, w, stride int, relu bool", "",
 		"y = gamma·((x - mean)·invstd) + beta, clamped if relu; xhat, unless nil,\nthe normalised x.")
-	for _, a := range [][2]string{{"y", "DI"}, {"xhat", "R13"}, {"x", "SI"}, {"mean", "R8"}, {"invstd", "R9"},
-		{"gamma", "R10"}, {"beta", "R11"}, {"rows", "DX"}, {"w", "CX"}, {"stride", "R12"}} {
-		f.ins("MOVQ", g.arg(a[0]), a[1])
-	}
+	g.load("y", "DI", "xhat", "R13", "x", "SI", "mean", "R8", "invstd", "R9", "gamma", "R10", "beta", "R11", "rows", "DX", "w", "CX", "stride", "R12")
 	f.ins("SHLQ", "$2", "R12")
 	f.ins("MOVBLZX", g.arg("relu"), "R14")
 	f.ins("XORQ", "BX", "BX")
@@ -119,9 +111,7 @@ func bnForward(f *file) {
 	f.ins("VMOVUPS", "Y0", "(R13)(AX*4)")
 	f.label("noxhat")
 	f.ins("VMOVUPS", "Y1", "(DI)(AX*4)")
-	f.ins("ADDQ", "$8", "AX")
-	f.ins("CMPQ", "AX", "CX")
-	f.ins("JLT", "col")
+	f.next("AX", 8, "CX", "col")
 	f.ins("ADDQ", "R12", "SI")
 	f.ins("ADDQ", "R12", "DI")
 	f.ins("TESTQ", "BX", "BX")
@@ -130,8 +120,7 @@ func bnForward(f *file) {
 	f.label("nextrow")
 	f.ins("DECQ", "DX")
 	f.ins("JNZ", "row")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // bnBackSums: sdy[j] = Σ g and sdyx[j] = Σ g·xhat in float64, g = dy masked
@@ -140,9 +129,7 @@ func bnForward(f *file) {
 // and Y12+2h, Y13+2h (Σ g·xhat).
 func bnBackSums(f *file) {
 	g := f.text("bnBackSumsAVX2", "sdy, sdyx *float64, dy, xhat, gamma, beta *float32, rows, w, stride int", "", "")
-	for _, a := range [][2]string{{"dy", "SI"}, {"xhat", "DI"}, {"gamma", "R10"}, {"beta", "R11"}, {"rows", "DX"}, {"w", "CX"}, {"stride", "R12"}} {
-		f.ins("MOVQ", g.arg(a[0]), a[1])
-	}
+	g.load("dy", "SI", "xhat", "DI", "gamma", "R10", "beta", "R11", "rows", "DX", "w", "CX", "stride", "R12")
 	f.ins("SHLQ", "$2", "R12")
 	f.ins("VXORPS", "Y7", "Y7", "Y7")
 	for r := 8; r < 16; r++ {
@@ -197,8 +184,7 @@ func bnBackSums(f *file) {
 		}
 	}
 	f.label("store")
-	f.ins("MOVQ", g.arg("sdy"), "R8")
-	f.ins("MOVQ", g.arg("sdyx"), "R9")
+	g.load("sdy", "R8", "sdyx", "R9")
 	store := func(h int) {
 		f.ins("VMOVUPD", Y(8+2*h), mem(64*h, "R8"))
 		f.ins("VMOVUPD", Y(9+2*h), mem(64*h+32, "R8"))
@@ -215,17 +201,13 @@ func bnBackSums(f *file) {
 		store(h)
 	}
 	f.label("done")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 func bnBackDx(f *file) {
 	g := f.text("bnBackDxAVX2", "dx, dy, xhat, invstd, gamma, beta, dgamma, dbeta *float32, rows, w, stride int, rinv float32", "",
 		"dx = (gamma·invstd)·((g - dbeta·rinv) - xhat·(dgamma·rinv)), g the\n(masked) dy.")
-	for _, a := range [][2]string{{"dx", "DI"}, {"dy", "SI"}, {"xhat", "R8"}, {"invstd", "R9"}, {"gamma", "R10"}, {"beta", "R11"},
-		{"dgamma", "R12"}, {"dbeta", "R13"}, {"rows", "DX"}, {"w", "CX"}, {"stride", "R14"}} {
-		f.ins("MOVQ", g.arg(a[0]), a[1])
-	}
+	g.load("dx", "DI", "dy", "SI", "xhat", "R8", "invstd", "R9", "gamma", "R10", "beta", "R11", "dgamma", "R12", "dbeta", "R13", "rows", "DX", "w", "CX", "stride", "R14")
 	f.ins("SHLQ", "$2", "R14")
 	f.ins("VBROADCASTSS", g.arg("rinv"), "Y14")
 	f.ins("VXORPS", "Y15", "Y15", "Y15")
@@ -253,14 +235,11 @@ func bnBackDx(f *file) {
 	f.ins("VSUBPS", "Y1", "Y0", "Y0")
 	f.ins("VMULPS", "Y0", "Y3", "Y0")
 	f.ins("VMOVUPS", "Y0", "(DI)(AX*4)")
-	f.ins("ADDQ", "$8", "AX")
-	f.ins("CMPQ", "AX", "CX")
-	f.ins("JLT", "col")
+	f.next("AX", 8, "CX", "col")
 	f.ins("ADDQ", "R14", "DI")
 	f.ins("ADDQ", "R14", "SI")
 	f.ins("ADDQ", "R14", "R8")
 	f.ins("DECQ", "DX")
 	f.ins("JNZ", "row")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }

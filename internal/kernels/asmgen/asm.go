@@ -191,3 +191,33 @@ func mem(off int, base string) string {
 func memx(off int, base, index string, scale int) string {
 	return fmt.Sprintf("%s(%s*%d)", mem(off, base), index, scale)
 }
+
+// load moves arguments into registers, given as name, register pairs in
+// order; a name written "ld*4" is scaled from floats to bytes.
+func (g *fn) load(pairs ...string) {
+	if len(pairs)%2 != 0 {
+		log.Fatalf("load: odd pairs %v", pairs)
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		name, reg := pairs[i], pairs[i+1]
+		bytes := strings.HasSuffix(name, "*4")
+		g.f.ins("MOVQ", g.arg(strings.TrimSuffix(name, "*4")), reg)
+		if bytes {
+			g.f.ins("SHLQ", "$2", reg)
+		}
+	}
+}
+
+// ret leaves the function, clearing the upper halves of the vector
+// registers for the SSE code that may follow.
+func (f *file) ret() {
+	f.ins("VZEROUPPER")
+	f.ins("RET")
+}
+
+// next advances reg by step and loops to label while it is below bound.
+func (f *file) next(reg string, step int, bound, label string) {
+	f.ins("ADDQ", imm(step), reg)
+	f.ins("CMPQ", reg, bound)
+	f.ins("JLT", label)
+}

@@ -35,10 +35,7 @@ func im2colRow(f *file) {
 the input pixels left of the image, then input pixels lo..hi-1 of row
 src[ky] (lo = max(xx-1, 0), hi = min(xx+2, w)), one contiguous run, then
 zeros for those right of it; all zeros when src[ky] is padding.`)
-	f.ins("MOVQ", g.arg("dst"), "DI")
-	f.ins("MOVQ", g.arg("src"), "R8")
-	f.ins("MOVQ", g.arg("w"), "CX")
-	f.ins("MOVQ", g.arg("c"), "DX")
+	g.load("dst", "DI", "src", "R8", "w", "CX", "c", "DX")
 	f.insc("DX = c in bytes", "SHLQ", "$2", "DX")
 	f.insc("R10 = 3c bytes: one patch row", "LEAQ", "(DX)(DX*2)", "R10")
 	f.ins("MOVBLZX", g.arg("nt"), "R9")
@@ -124,8 +121,7 @@ zeros for those right of it; all zeros when src[ky] is padding.`)
 	f.ins("JZ", "done")
 	f.ins("SFENCE")
 	f.label("done")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // col2imRow registers: DI the output pixel, R8 the q array, R9 nq, CX w,
@@ -139,11 +135,7 @@ Col2im3x3Ref does; 32 channels at a time, then 8. Before each pixel it
 prefetches the 9c floats at pf + ix·9c (unless pf is nil): the col row
 this gather will need two image rows later, which the hardware
 prefetcher does not foresee in this access pattern.`)
-	f.ins("MOVQ", g.arg("dst"), "DI")
-	f.ins("MOVQ", g.arg("q"), "R8")
-	f.ins("MOVQ", g.arg("nq"), "R9")
-	f.ins("MOVQ", g.arg("w"), "CX")
-	f.ins("MOVQ", g.arg("c"), "DX")
+	g.load("dst", "DI", "q", "R8", "nq", "R9", "w", "CX", "c", "DX")
 	f.insc("DX = c in bytes", "SHLQ", "$2", "DX")
 	f.insc("R10 = 9c bytes: one col row", "LEAQ", "(DX)(DX*8)", "R10")
 	f.ins("MOVQ", "DX", "R12")
@@ -159,9 +151,7 @@ prefetcher does not foresee in this access pattern.`)
 	f.ins("XORQ", "BX", "BX")
 	f.label("prefetch")
 	f.ins("PREFETCHT0", "(SI)(BX*1)")
-	f.ins("ADDQ", "$64", "BX")
-	f.ins("CMPQ", "BX", "R10")
-	f.ins("JLT", "prefetch")
+	f.next("BX", 64, "R10", "prefetch")
 	f.label("chans")
 	f.insc("channel offset in bytes", "XORQ", "BX", "BX")
 	for b, n := range col2imBlocks {
@@ -177,8 +167,7 @@ prefetcher does not foresee in this access pattern.`)
 	f.ins("INCQ", "R11")
 	f.ins("CMPQ", "R11", "CX")
 	f.ins("JLT", "pixel")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // col2imBlock sums n vectors of channels per pass over the q until fewer

@@ -12,15 +12,10 @@ func packFuncs(f *file) {
 func packT8(f *file) {
 	g := f.text("sgemmPackT8AVX2", "dst, src *float32, ld, kc, w int", "",
 		"For r < 8 and p < kc (a multiple of 8): dst[p·w + r] = src[r·ld + p].\nEight rows are transposed eight columns at a time in registers.")
-	f.ins("MOVQ", g.arg("dst"), "DI")
-	f.ins("MOVQ", g.arg("src"), "SI")
-	f.ins("MOVQ", g.arg("ld"), "R8")
-	f.ins("SHLQ", "$2", "R8")
-	f.ins("MOVQ", g.arg("kc"), "CX")
+	g.load("dst", "DI", "src", "SI", "ld*4", "R8", "kc", "CX")
 	f.ins("SHRQ", "$3", "CX")
 	f.ins("JZ", "done")
-	f.ins("MOVQ", g.arg("w"), "R9")
-	f.ins("SHLQ", "$2", "R9")
+	g.load("w*4", "R9")
 	f.insc("3·ld bytes", "LEAQ", "(R8)(R8*2)", "R10")
 	f.insc("row 4", "LEAQ", "(SI)(R8*4)", "R11")
 	f.label("loop")
@@ -67,8 +62,7 @@ func packT8(f *file) {
 	f.ins("DECQ", "CX")
 	f.ins("JNZ", "loop")
 	f.label("done")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 // packN8 copies rows of B into the panel, whole vectors first, then one
@@ -83,12 +77,7 @@ func packN8(f *file) {
 
 	g := f.text("sgemmPackN8AVX2", "dst, src *float32, ld, kc, w, n int", "",
 		"For p < kc and j < w (a multiple of 8): dst[p·w + j] = src[p·ld + j] if\nj < n, else 0. Lanes past n are neither read nor stored from src.")
-	f.ins("MOVQ", g.arg("dst"), "DI")
-	f.ins("MOVQ", g.arg("src"), "SI")
-	f.ins("MOVQ", g.arg("ld"), "R8")
-	f.ins("SHLQ", "$2", "R8")
-	f.ins("MOVQ", g.arg("kc"), "CX")
-	f.ins("MOVQ", g.arg("w"), "R9")
+	g.load("dst", "DI", "src", "SI", "ld*4", "R8", "kc", "CX", "w", "R9")
 	f.insc("vectors per row", "SHRQ", "$3", "R9")
 	f.ins("MOVQ", g.arg("n"), "R12")
 	f.ins("MOVQ", "R12", "R13")
@@ -134,6 +123,5 @@ func packN8(f *file) {
 	f.ins("DECQ", "CX")
 	f.ins("JNZ", "row")
 	f.label("done")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }

@@ -42,14 +42,22 @@ func laneIndex(f *file) {
 	f.ins("VPADDD", "Y11", "Y12", "Y12")
 }
 
+// storeBest writes the best values (Y0) to y and their flat indices, the
+// lane index plus the offset in Y1, to idx, then loops over the channels.
+func storeBest(f *file) {
+	f.ins("VMOVUPS", "Y0", "(DI)(BX*1)")
+	laneIndex(f)
+	f.ins("VPADDD", "Y1", "Y12", "Y12")
+	f.ins("VMOVDQU", "Y12", "(R8)(BX*1)")
+	f.next("BX", 32, "R12", "chan")
+}
+
 // windowOffsets loads the arguments shared by the two 2×2 kernels and sets
 // Y8-Y10 to the offsets of the window's pixels (0,1), (1,0) and (1,1),
 // Y11 to the lanes 0-7, R9 to a row and R12 to a pixel in bytes.
 func windowOffsets(g *fn) {
 	f := g.f
-	f.ins("MOVQ", g.arg("ow"), "CX")
-	f.ins("MOVQ", g.arg("wc"), "R9")
-	f.ins("MOVQ", g.arg("c"), "DX")
+	g.load("ow", "CX", "wc", "R9", "c", "DX")
 	f.insc("flat index of the window's first pixel", "MOVQ", g.arg("base"), "R10")
 	broadcastInt(f, "DX", 8, "offset of (0,1): c")
 	broadcastInt(f, "R9", 9, "offset of (1,0): wc")
@@ -66,9 +74,7 @@ func pixelBytes(f *file) {
 
 func maxPoolRow(f *file) {
 	g := f.text("maxPoolRowAVX2", "y *float32, idx *int32, in *float32, ow, wc, c, base int", "", "")
-	f.ins("MOVQ", g.arg("y"), "DI")
-	f.ins("MOVQ", g.arg("idx"), "R8")
-	f.ins("MOVQ", g.arg("in"), "R13")
+	g.load("y", "DI", "idx", "R8", "in", "R13")
 	windowOffsets(g)
 	pixelBytes(f)
 	f.label("pixel")
@@ -84,21 +90,14 @@ func maxPoolRow(f *file) {
 	pick(f, "Y9")
 	f.ins("VMOVUPS", "(AX)(R12*1)", "Y2")
 	pick(f, "Y10")
-	f.ins("VMOVUPS", "Y0", "(DI)(BX*1)")
-	laneIndex(f)
-	f.ins("VPADDD", "Y1", "Y12", "Y12")
-	f.ins("VMOVDQU", "Y12", "(R8)(BX*1)")
-	f.ins("ADDQ", "$32", "BX")
-	f.ins("CMPQ", "BX", "R12")
-	f.ins("JLT", "chan")
+	storeBest(f)
 	f.ins("ADDQ", "R12", "DI")
 	f.ins("ADDQ", "R12", "R8")
 	f.ins("LEAQ", "(R13)(R12*2)", "R13")
 	f.ins("LEAQ", "(R10)(DX*2)", "R10")
 	f.ins("DECQ", "CX")
 	f.ins("JNZ", "pixel")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 func maxPoolBackRow(f *file) {
@@ -106,9 +105,7 @@ func maxPoolBackRow(f *file) {
 		`For 8 channels of an output pixel, rel = idx - (window index + lane) must
 be 0, c, wc or wc+c; the window's four input pixels get dy+0 where rel
 names them and +0 elsewhere.`)
-	f.ins("MOVQ", g.arg("pair"), "DI")
-	f.ins("MOVQ", g.arg("dy"), "SI")
-	f.ins("MOVQ", g.arg("idx"), "R8")
+	g.load("pair", "DI", "dy", "SI", "idx", "R8")
 	windowOffsets(g)
 	f.ins("VPXOR", "Y15", "Y15", "Y15")
 	pixelBytes(f)
@@ -142,9 +139,7 @@ names them and +0 elsewhere.`)
 	f.ins("ADDQ", "R9", "AX")
 	f.ins("VMOVUPS", "Y3", "(AX)")
 	f.ins("VMOVUPS", "Y4", "(AX)(R12*1)")
-	f.ins("ADDQ", "$32", "BX")
-	f.ins("CMPQ", "BX", "R12")
-	f.ins("JLT", "chan")
+	f.next("BX", 32, "R12", "chan")
 	f.ins("ADDQ", "R12", "R13")
 	f.ins("LEAQ", "(R10)(DX*2)", "R10")
 	f.ins("DECQ", "CX")
@@ -162,9 +157,7 @@ func globalMaxPool(f *file) {
 	g := f.text("globalMaxPoolAVX2", "y *float32, idx *int32, x *float32, hw, c, base int", "",
 		`One image: for 8 channels at a time, the positions are compared in order
 with pick, the offset of the best kept as p·c.`)
-	for _, a := range [][2]string{{"y", "DI"}, {"idx", "R8"}, {"x", "SI"}, {"hw", "CX"}, {"c", "DX"}, {"base", "R10"}} {
-		f.ins("MOVQ", g.arg(a[0]), a[1])
-	}
+	g.load("y", "DI", "idx", "R8", "x", "SI", "hw", "CX", "c", "DX", "base", "R10")
 	broadcastInt(f, "DX", 8, "c: the offset step between positions")
 	f.ins("VMOVDQU", "maxPoolLanes<>(SB)", "Y11")
 	f.ins("MOVQ", "DX", "R12")
@@ -186,13 +179,6 @@ with pick, the offset of the best kept as p·c.`)
 	f.ins("DECQ", "R9")
 	f.ins("JNZ", "pos")
 	f.label("store")
-	f.ins("VMOVUPS", "Y0", "(DI)(BX*1)")
-	laneIndex(f)
-	f.ins("VPADDD", "Y1", "Y12", "Y12")
-	f.ins("VMOVDQU", "Y12", "(R8)(BX*1)")
-	f.ins("ADDQ", "$32", "BX")
-	f.ins("CMPQ", "BX", "R12")
-	f.ins("JLT", "chan")
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	storeBest(f)
+	f.ret()
 }

@@ -73,7 +73,7 @@ one chain of FMAs in k order from zero, then alpha·acc + beta·C.`,
 		t.b(0), t.b(t.nv()-1), t.bc(0), t.bc(t.bcasts-1)))
 
 	g := f.text("sgemmKernel"+t.name(), sgemmParams, "", "")
-	t.loadArgs(g)
+	g.load("k", "CX", "a", "SI", "b", "DI", "c", "DX", "ldc*4", "R8")
 	t.warmUp(f)
 	t.loops(f, func(s int) { t.step(f, s*4*t.mr, s*4*t.nr) }, func(steps int) {
 		f.ins("ADDQ", imm(steps*4*t.mr), "SI")
@@ -83,7 +83,7 @@ one chain of FMAs in k order from zero, then alpha·acc + beta·C.`,
 
 	g = f.text("sgemmKernel"+t.dims()+"Strided"+t.isa, sgemmParams+", rsa, csa, ldb int", "",
 		"The same with A and B read in place: A's element (i, p) at\na[i·rsa + p·csa], B's row p at b[p·ldb].")
-	t.loadArgs(g)
+	g.load("k", "CX", "a", "SI", "b", "DI", "c", "DX", "ldc*4", "R8")
 	for _, a := range []struct{ arg, reg string }{{"rsa", "R12"}, {"csa", "R14"}, {"ldb", "R11"}} {
 		f.ins("MOVQ", g.arg(a.arg), a.reg)
 		f.ins("SHLQ", "$2", a.reg)
@@ -98,16 +98,6 @@ one chain of FMAs in k order from zero, then alpha·acc + beta·C.`,
 	t.loops(f, func(int) { t.stepStrided(f) }, func(int) {})
 	t.store(g)
 	return f
-}
-
-func (t gemmTile) loadArgs(g *fn) {
-	f := g.f
-	f.ins("MOVQ", g.arg("k"), "CX")
-	f.ins("MOVQ", g.arg("a"), "SI")
-	f.ins("MOVQ", g.arg("b"), "DI")
-	f.ins("MOVQ", g.arg("c"), "DX")
-	f.ins("MOVQ", g.arg("ldc"), "R8")
-	f.ins("SHLQ", "$2", "R8")
 }
 
 // warmUp prefetches the tile of C and zeroes the accumulators.
@@ -213,8 +203,7 @@ func (t gemmTile) store(g *fn) {
 		}
 		f.ins("ADDQ", "R8", "DX")
 	}
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 	f.label("storezero")
 	for i := range t.mr {
 		for q := range t.nv() {
@@ -223,6 +212,5 @@ func (t gemmTile) store(g *fn) {
 		}
 		f.ins("ADDQ", "R8", "DX")
 	}
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }

@@ -119,8 +119,7 @@ func winoNext(f *file, loop, done string) {
 	f.ins("ADDQ", "$32", "AX")
 	f.ins("JMP", loop)
 	f.label(done)
-	f.ins("VZEROUPPER")
-	f.ins("RET")
+	f.ret()
 }
 
 func winoFile() *file {
@@ -140,12 +139,7 @@ P_j + r·(4·ld) from four column pointers P_j = base + j·ld.`)
 // patch (Y0-Y3), then V[4r+k] = Bᵀ_k applied along t (Y4-Y7).
 func winoIn(f *file) {
 	g := f.text("winoInAVX2", "v *float32, ld int, src *[16]*float32, c int", "", "")
-	f.ins("MOVQ", g.arg("v"), "R8")
-	f.ins("MOVQ", g.arg("ld"), "BX")
-	f.ins("SHLQ", "$2", "BX")
-	f.ins("MOVQ", g.arg("src"), "SI")
-	f.ins("MOVQ", g.arg("c"), "CX")
-	f.ins("SHLQ", "$2", "CX")
+	g.load("v", "R8", "ld*4", "BX", "src", "SI", "c*4", "CX")
 	f.insc("4·ld bytes: one row of ξ", "LEAQ", "(BX*4)", "R12")
 	f.insc("12·ld bytes", "LEAQ", "(R12)(R12*2)", "R13")
 	winoLoop(f, "loop", "done")
@@ -169,12 +163,7 @@ func winoIn(f *file) {
 // y_rk = Aᵀ_k along s_r (Y8 + 2r + k), plus bias, clamped if relu.
 func winoOut(f *file) {
 	g := f.text("winoOutAVX2", "dst *[4]*float32, m *float32, ld int, bias *float32, c int, relu bool", "", "")
-	f.ins("MOVQ", g.arg("m"), "R8")
-	f.ins("MOVQ", g.arg("ld"), "BX")
-	f.ins("SHLQ", "$2", "BX")
-	f.ins("MOVQ", g.arg("bias"), "R13")
-	f.ins("MOVQ", g.arg("c"), "CX")
-	f.ins("SHLQ", "$2", "CX")
+	g.load("m", "R8", "ld*4", "BX", "bias", "R13", "c*4", "CX")
 	f.ins("MOVBQZX", g.arg("relu"), "R12")
 	f.insc("4·ld bytes", "LEAQ", "(BX*4)", "R9")
 	f.ins("VXORPS", "Y15", "Y15", "Y15")
@@ -219,13 +208,7 @@ func winoOut(f *file) {
 // dM[4r+k] = A_k along q_r.
 func winoGradOut(f *file) {
 	g := f.text("winoGradOutAVX2", "m *float32, ld int, dy *[4]*float32, y *[4]*float32, db *float32, c int, relu bool", "", "")
-	f.ins("MOVQ", g.arg("m"), "R8")
-	f.ins("MOVQ", g.arg("ld"), "BX")
-	f.ins("SHLQ", "$2", "BX")
-	f.ins("MOVQ", g.arg("dy"), "SI")
-	f.ins("MOVQ", g.arg("y"), "R13")
-	f.ins("MOVQ", g.arg("c"), "CX")
-	f.ins("SHLQ", "$2", "CX")
+	g.load("m", "R8", "ld*4", "BX", "dy", "SI", "y", "R13", "c*4", "CX")
 	f.ins("MOVBQZX", g.arg("relu"), "R12")
 	f.ins("VXORPS", "Y15", "Y15", "Y15")
 	signBit(f)
@@ -281,12 +264,7 @@ func winoGradOut(f *file) {
 func winoGradIn(f *file) {
 	g := f.text("winoGradInAVX2", "dst, acc *[16]*float32, v *float32, ld int, c int", "",
 		"dst[k] = acc[k] + (B·dV·Bᵀ)[k]; acc[k] is dst[k] or a zero vector.")
-	f.ins("MOVQ", g.arg("dst"), "SI")
-	f.ins("MOVQ", g.arg("v"), "R8")
-	f.ins("MOVQ", g.arg("ld"), "BX")
-	f.ins("SHLQ", "$2", "BX")
-	f.ins("MOVQ", g.arg("c"), "CX")
-	f.ins("SHLQ", "$2", "CX")
+	g.load("dst", "SI", "v", "R8", "ld*4", "BX", "c*4", "CX")
 	f.ins("LEAQ", "(BX*4)", "R12")
 	f.ins("LEAQ", "(R12)(R12*2)", "R13")
 	signBit(f)
