@@ -83,11 +83,7 @@ one chain of FMAs in k order from zero, then alpha·acc + beta·C.`,
 
 	g = f.text("sgemmKernel"+t.dims()+"Strided"+t.isa, sgemmParams+", rsa, csa, ldb int", "",
 		"The same with A and B read in place: A's element (i, p) at\na[i·rsa + p·csa], B's row p at b[p·ldb].")
-	g.load("k", "CX", "a", "SI", "b", "DI", "c", "DX", "ldc*4", "R8")
-	for _, a := range []struct{ arg, reg string }{{"rsa", "R12"}, {"csa", "R14"}, {"ldb", "R11"}} {
-		f.ins("MOVQ", g.arg(a.arg), a.reg)
-		f.ins("SHLQ", "$2", a.reg)
-	}
+	g.load("k", "CX", "a", "SI", "b", "DI", "c", "DX", "ldc*4", "R8", "rsa*4", "R12", "csa*4", "R14", "ldb*4", "R11")
 	if t.mr > 3 {
 		f.ins("LEAQ", "(R12)(R12*2)", "AX")
 		for j := 1; j < (t.mr+2)/3; j++ {
