@@ -52,31 +52,31 @@ zero1:
 
 zeros1:
 	CMPQ BX, R14
-	JGE copy
+	JGE run
 	VMOVUPS Y15, (DI)(BX*1)
 	ADDQ $32, BX
 	JMP zeros1
 
 zeros1nt:
 	CMPQ BX, R14
-	JGE copy
+	JGE run
 	VMOVNTPS Y15, (DI)(BX*1)
 	ADDQ $32, BX
 	JMP zeros1nt
 
-copy:
+run:
 	CMPQ R14, R10
 	JGE next // a padding row is done
 	LEAQ (DI)(BX*1), R14 // R14 = where the run goes
 	SUBQ BX, SI // SI = run length in bytes
 	XORQ AX, AX
 	TESTQ R9, R9
-	JNZ copynnt
+	JNZ copynt
 
-copyn:
+copy:
 	LEAQ 128(AX), BX
 	CMPQ BX, SI
-	JGT copyn1
+	JGT copytail
 	VMOVUPS (R13)(AX*1), Y0
 	VMOVUPS 32(R13)(AX*1), Y1
 	VMOVUPS 64(R13)(AX*1), Y2
@@ -86,20 +86,20 @@ copyn:
 	VMOVUPS Y2, 64(R14)(AX*1)
 	VMOVUPS Y3, 96(R14)(AX*1)
 	MOVQ BX, AX
-	JMP copyn
+	JMP copy
 
-copyn1:
+copytail:
 	CMPQ AX, SI
 	JGE zero2
 	VMOVUPS (R13)(AX*1), Y0
 	VMOVUPS Y0, (R14)(AX*1)
 	ADDQ $32, AX
-	JMP copyn1
+	JMP copytail
 
-copynnt:
+copynt:
 	LEAQ 128(AX), BX
 	CMPQ BX, SI
-	JGT copynnt1
+	JGT copynttail
 	VMOVUPS (R13)(AX*1), Y0
 	VMOVUPS 32(R13)(AX*1), Y1
 	VMOVUPS 64(R13)(AX*1), Y2
@@ -109,15 +109,15 @@ copynnt:
 	VMOVNTPS Y2, 64(R14)(AX*1)
 	VMOVNTPS Y3, 96(R14)(AX*1)
 	MOVQ BX, AX
-	JMP copynnt
+	JMP copynt
 
-copynnt1:
+copynttail:
 	CMPQ AX, SI
 	JGE zero2
 	VMOVUPS (R13)(AX*1), Y0
 	VMOVNTPS Y0, (R14)(AX*1)
 	ADDQ $32, AX
-	JMP copynnt1
+	JMP copynttail
 
 zero2:
 	SUBQ DI, R14

@@ -75,18 +75,18 @@ zeros for those right of it; all zeros when src[ky] is padding.`)
 		}
 	}
 	f.label("zero1")
-	ntSplit(f, "zeros1", zeros("R14", "copy"))
+	ntSplit(f, "zeros1", zeros("R14", "run"))
 
-	f.label("copy")
+	f.label("run")
 	f.ins("CMPQ", "R14", "R10")
 	f.insc("a padding row is done", "JGE", "next")
 	f.insc("R14 = where the run goes", "LEAQ", "(DI)(BX*1)", "R14")
 	f.insc("SI = run length in bytes", "SUBQ", "BX", "SI")
 	f.ins("XORQ", "AX", "AX")
-	ntSplit(f, "copyn", func(store, label string) {
+	ntSplit(f, "copy", func(store, label string) {
 		f.ins("LEAQ", mem(32*im2colUnroll, "AX"), "BX")
 		f.ins("CMPQ", "BX", "SI")
-		f.ins("JGT", label+"1")
+		f.ins("JGT", label+"tail")
 		for v := range im2colUnroll {
 			f.ins("VMOVUPS", memx(32*v, "R13", "AX", 1), Y(v))
 		}
@@ -95,13 +95,13 @@ zeros for those right of it; all zeros when src[ky] is padding.`)
 		}
 		f.ins("MOVQ", "BX", "AX")
 		f.ins("JMP", label)
-		f.label(label + "1")
+		f.label(label + "tail")
 		f.ins("CMPQ", "AX", "SI")
 		f.ins("JGE", "zero2")
 		f.ins("VMOVUPS", "(R13)(AX*1)", "Y0")
 		f.ins(store, "Y0", "(R14)(AX*1)")
 		f.ins("ADDQ", "$32", "AX")
-		f.ins("JMP", label+"1")
+		f.ins("JMP", label+"tail")
 	})
 
 	f.label("zero2")
