@@ -4,8 +4,6 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run sgemm_arm64_gen.go
-
 // sgemmKernel8x12NEON: 24 Q-register accumulators, two loads of A and
 // three of B per step, each value of A multiplying a row of B through the
 // by-element form of FMLA. It is the tile of sgemmTileGo for 8×12, with
