@@ -30,16 +30,17 @@ func TestElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	type kernel struct {
 		name      string
-		fast, ref func(y, a, b []float32)
+		fast      func(e exec, y, a, b []float32)
+		ref       func(y, a, b []float32)
 		inputs    int  // inputs a (and b) beyond y
 		inPlace   bool // y also read
 	}
 	kernels := []kernel{
-		{"ReLU", func(y, a, _ []float32) { ReLU(y, a) }, func(y, a, _ []float32) { ReLURef(y, a) }, 1, false},
-		{"ReLUBackward", ReLUBackward, ReLUBackwardRef, 2, false},
-		{"Axpy", func(y, a, _ []float32) { Axpy(y, a, -0.75) }, func(y, a, _ []float32) { AxpyRef(y, a, -0.75) }, 1, true},
-		{"Scale", func(y, _, _ []float32) { Scale(y, 1.5) }, func(y, _, _ []float32) { ScaleRef(y, 1.5) }, 0, true},
-		{"MulMask", MulMask, MulMaskRef, 2, false},
+		{"ReLU", func(e exec, y, a, _ []float32) { e.ReLU(y, a) }, func(y, a, _ []float32) { ReLURef(y, a) }, 1, false},
+		{"ReLUBackward", exec.ReLUBackward, ReLUBackwardRef, 2, false},
+		{"Axpy", func(e exec, y, a, _ []float32) { e.Axpy(y, a, -0.75) }, func(y, a, _ []float32) { AxpyRef(y, a, -0.75) }, 1, true},
+		{"Scale", func(e exec, y, _, _ []float32) { e.Scale(y, 1.5) }, func(y, _, _ []float32) { ScaleRef(y, 1.5) }, 0, true},
+		{"MulMask", exec.MulMask, MulMaskRef, 2, false},
 	}
 	for _, k := range kernels {
 		for _, n := range ktLens {
@@ -53,11 +54,11 @@ func TestElementwise(t *testing.T) {
 					a0, b0 := ktClone(a), ktClone(b)
 					y, all := ktOut(n, 0)
 					copy(y, y0)
-					ktOn(p, func() {
+					ktOn(p, func(e exec) {
 						if k.inputs == 0 {
-							k.fast(y, nil, nil)
+							k.fast(e, y, nil, nil)
 						} else {
-							k.fast(y, a, b)
+							k.fast(e, y, a, b)
 						}
 					})
 					ktSame(t, name, y, want)
@@ -89,7 +90,7 @@ func TestSGDMomentum(t *testing.T) {
 					buf, bAll := ktOut(n, 0)
 					copy(w, w0)
 					copy(buf, b0)
-					ktOn(p, func() { SGDMomentum(w, g, buf, lr, wd, mom) })
+					ktOn(p, func(e exec) { e.SGDMomentum(w, g, buf, lr, wd, mom) })
 					ktSame(t, name+" w", w, wantW)
 					ktSame(t, name+" buf", buf, wantB)
 					ktGuards(t, name+" w", wAll)
@@ -111,17 +112,17 @@ func TestElementwiseAlias(t *testing.T) {
 		want := make([]float32, n)
 		ReLURef(want, x)
 		got := ktClone(x)
-		ktOn(p, func() { ReLU(got, got) })
+		ktOn(p, func(e exec) { e.ReLU(got, got) })
 		ktSame(t, "ReLU in place/"+p.String(), got, want)
 
 		ReLUBackwardRef(want, x, y)
 		got = ktClone(x)
-		ktOn(p, func() { ReLUBackward(got, got, y) })
+		ktOn(p, func(e exec) { e.ReLUBackward(got, got, y) })
 		ktSame(t, "ReLUBackward in place/"+p.String(), got, want)
 
 		MulMaskRef(want, x, y)
 		got = ktClone(x)
-		ktOn(p, func() { MulMask(got, got, y) })
+		ktOn(p, func(e exec) { e.MulMask(got, got, y) })
 		ktSame(t, "MulMask in place/"+p.String(), got, want)
 	}
 }
@@ -137,16 +138,16 @@ func TestReLUSpecials(t *testing.T) {
 	wantBack := []float32{0, 0, 0, 0, 5, 0, 7, 0, 0}
 	for _, p := range ktPaths() {
 		y := make([]float32, len(x))
-		ktOn(p, func() { ReLU(y, x) })
+		ktOn(p, func(e exec) { e.ReLU(y, x) })
 		ktSame(t, "ReLU/"+p.String(), y, wantReLU)
-		ktOn(p, func() { ReLUBackward(y, dy, x) })
+		ktOn(p, func(e exec) { e.ReLUBackward(y, dy, x) })
 		ktSame(t, "ReLUBackward/"+p.String(), y, wantBack)
 		b := make([]float32, 8)
 		for i := range b {
 			b[i] = neg0 // x + -0 is x, -0 included
 		}
 		yb := append(ktClone(x[:8]), x[:8]...)
-		ktOn(p, func() { AddBiasReLU(yb, b, 2, 8, true) })
+		ktOn(p, func(e exec) { e.AddBiasReLU(yb, b, 2, 8, true) })
 		ktSame(t, "AddBiasReLU/"+p.String(), yb, append(ktClone(wantReLU[:8]), wantReLU[:8]...))
 	}
 }
@@ -171,7 +172,7 @@ func TestAddBiasReLU(t *testing.T) {
 				y, all := ktOut(rows*cols, 0)
 				copy(y, y0)
 				b0 := ktClone(bias)
-				ktOn(p, func() { AddBiasReLU(y, bias, rows, cols, relu) })
+				ktOn(p, func(e exec) { e.AddBiasReLU(y, bias, rows, cols, relu) })
 				ktSame(t, name, y, want)
 				ktGuards(t, name, all)
 				ktSame(t, name+" bias", bias, b0)
@@ -192,7 +193,7 @@ func TestColSum(t *testing.T) {
 			dst, all := ktOut(cols, 0)
 			copy(dst, d0)
 			x0 := ktClone(x)
-			ktOn(p, func() { ColSum(dst, x, rows, cols) })
+			ktOn(p, func(e exec) { e.ColSum(dst, x, rows, cols) })
 			ktSame(t, name, dst, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" x", x, x0)

@@ -37,6 +37,10 @@ func tapPairs(p, h, w int, out bool, f func(t, other int)) {
 // (nil for none), clamped at zero if relu is set; see Conv3x3TapsRef. It
 // matches im2col and a GEMM to rounding.
 func Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
+	std().Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu)
+}
+
+func (e exec) Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
 	const fn = "Conv3x3Taps"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "y", len(y), n*h*w*cout)
@@ -48,8 +52,8 @@ func Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
 	if n*h*w*cout == 0 {
 		return
 	}
-	j := tapsFwdJob{y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
-	if !parRun(&parShared.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
+	j := tapsFwdJob{k: e.k, y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
+	if !parRun(e, &parShared.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
 		for o := 0; o < h*w; o++ {
 			j.task(o)
 		}
@@ -57,6 +61,7 @@ func Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
 }
 
 type tapsFwdJob struct {
+	k                   *kset
 	y, x, w, bias       []float32
 	n, h, wd, cin, cout int
 	relu                bool
@@ -79,45 +84,27 @@ func (j *tapsFwdJob) task(o int) {
 		}
 	}
 	if j.bias != nil || j.relu {
-		stridedBiasReLU(yo, j.bias, j.n, j.cout, hw*j.cout, j.relu)
+		stridedBiasReLU(j.k, yo, j.bias, j.n, j.cout, hw*j.cout, j.relu)
 	}
 }
 
 // stridedBiasReLU adds bias (nil for none) to rows of cols floats, stride
 // apart, and clamps them at zero if relu is set, as AddBiasReLURef does.
-func stridedBiasReLU(y, bias []float32, rows, cols, stride int, relu bool) {
-	if kernAVX2 && cols >= 8 && bias != nil {
-		w := cols &^ 7
-		addBiasAVX2(&y[0], &bias[0], rows, w, stride, relu)
-		if w == cols {
-			return
-		}
-		for r := 0; r < rows; r++ {
-			biasReLURow(y[r*stride+w:r*stride+cols], bias[w:cols], relu)
-		}
+func stridedBiasReLU(k *kset, y, bias []float32, rows, cols, stride int, relu bool) {
+	if bias != nil {
+		k.addBias(y, bias[:cols], rows, stride, relu)
+		return
+	}
+	if !relu {
 		return
 	}
 	for r := 0; r < rows; r++ {
 		row := y[r*stride : r*stride+cols]
-		if bias != nil {
-			biasReLURow(row, bias[:cols], relu)
-		} else if relu {
-			for c, v := range row {
-				if v < 0 {
-					row[c] = 0
-				}
+		for c, v := range row {
+			if v < 0 {
+				row[c] = 0
 			}
 		}
-	}
-}
-
-func biasReLURow(row, bias []float32, relu bool) {
-	for c, b := range bias {
-		v := row[c] + b
-		if relu && v < 0 {
-			v = 0
-		}
-		row[c] = v
 	}
 }
 
@@ -126,6 +113,10 @@ func biasReLURow(row, bias []float32, relu bool) {
 // the ReLU, it sets dw ((9·cin) × cout) and dx (n, h, w, cin, unless nil);
 // see Conv3x3TapsBackwardRef.
 func Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
+	std().Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout)
+}
+
+func (e exec) Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
 	const fn = "Conv3x3TapsBackward"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "dw", len(dw), 9*cin*cout)
@@ -140,7 +131,7 @@ func Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
 	if dx != nil {
 		tasks += h * w
 	}
-	if !parRun(&parShared.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
+	if !parRun(e, &parShared.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
 		for t := 0; t < tasks; t++ {
 			j.task(t)
 		}

@@ -51,7 +51,7 @@ func TestConv3x3Taps(t *testing.T) {
 					var first []float32
 					for _, p := range ktPaths() {
 						y, all := ktOut(len(want), ktSentinel)
-						ktOn(p, func() { Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu) })
+						ktOn(p, func(e exec) { e.Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu) })
 						ktGuards(t, p.String(), all)
 						winoClose(t, p.String(), y, want, mag, convTol)
 						if first == nil {
@@ -91,7 +91,7 @@ func TestConv3x3TapsBackward(t *testing.T) {
 					if withDX {
 						dx, dxAll = ktOut(len(x), ktSentinel)
 					}
-					ktOn(p, func() { Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout) })
+					ktOn(p, func(e exec) { e.Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout) })
 					ktGuards(t, p.String()+" dw", dwAll)
 					winoClose(t, p.String()+" dw", dw, wdw, wdwm, convTol)
 					if withDX {

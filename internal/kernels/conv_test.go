@@ -35,7 +35,7 @@ func TestIm2col3x3(t *testing.T) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			col, all := ktOut(len(want), 42)
 			x0 := ktClone(x)
-			ktOn(p, func() { Im2col3x3(col, x, n, h, w, c) })
+			ktOn(p, func(e exec) { e.Im2col3x3(col, x, n, h, w, c) })
 			ktSame(t, name, col, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" x", x, x0)
@@ -61,7 +61,7 @@ func TestIm2colStreaming(t *testing.T) {
 		for _, off := range []int{0, 1} {
 			buf := make([]float32, len(want)+8)
 			col := buf[off : off+len(want)]
-			ktOn(p, func() { Im2col3x3(col, x, n, h, w, c) })
+			ktOn(p, func(e exec) { e.Im2col3x3(col, x, n, h, w, c) })
 			ktSame(t, fmt.Sprintf("off=%d/%v", off, p), col, want)
 		}
 	}
@@ -78,7 +78,7 @@ func TestCol2im3x3(t *testing.T) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			dx, all := ktOut(len(want), 42)
 			col0 := ktClone(col)
-			ktOn(p, func() { Col2im3x3(dx, col, n, h, w, c) })
+			ktOn(p, func(e exec) { e.Col2im3x3(dx, col, n, h, w, c) })
 			ktSame(t, name, dx, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" col", col, col0)

@@ -29,11 +29,11 @@ import "unsafe"
 // winoChunkTiles is the number of tiles a chunk aims at. U_ξ (cin × cout)
 // is packed once per GEMM, so chunks much smaller than ~300 tiles spend a
 // growing share packing; larger ones leave the caches.
-var winoChunkTiles = 192
+const winoChunkTiles = 192
 
 // winoMaxGroups caps the backward groups; winoPartialFloats caps the floats
 // of their partial dU.
-var (
+const (
 	winoMaxGroups     = 16
 	winoPartialFloats = 4 << 20
 )
@@ -47,10 +47,11 @@ type winoPlan struct {
 	groups             int // backward tasks
 }
 
-func newWinoPlan(n, h, w, cin, cout int) winoPlan {
+// newWinoPlan cuts the shape into chunks of about tiles tiles.
+func newWinoPlan(n, h, w, cin, cout, tiles int) winoPlan {
 	p := winoPlan{n: n, h: h, w: w, cin: cin, cout: cout, th: (h + 1) / 2, tw: (w + 1) / 2}
 	p.tpi = p.th * p.tw
-	p.nb = max(1, (winoChunkTiles+p.tpi/2)/max(p.tpi, 1))
+	p.nb = max(1, (tiles+p.tpi/2)/max(p.tpi, 1))
 	p.nb = min(p.nb, max(n, 1))
 	p.chunks = (n + p.nb - 1) / p.nb
 	p.groups = max(1, min(p.chunks, winoMaxGroups, winoPartialFloats/(16*cin*cout)))
@@ -203,6 +204,10 @@ func WinogradWeightsGrad(dw, du []float32, cin, cout int) {
 // bias (nil for none), clamped at zero if relu is set. It matches a direct
 // convolution to rounding, not to the bit. s is the caller's scratch.
 func WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
+	std().WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, s)
+}
+
+func (e exec) WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
 	const fn = "WinogradConv"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "y", len(y), n*h*w*cout)
@@ -229,11 +234,11 @@ func WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s 
 		}
 		return
 	}
-	p := newWinoPlan(n, h, w, cin, cout)
-	procs := min(parProcs(), p.chunks)
+	p := newWinoPlan(n, h, w, cin, cout, e.winoTiles)
+	procs := min(e.procs, p.chunks)
 	s.prepare(&p, max(procs, 1))
-	j := winoFwdJob{p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
-	if !parRunN(&parShared.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
+	j := winoFwdJob{k: e.k, p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
+	if !parRunN(e, &parShared.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
 		for c := 0; c < p.chunks; c++ {
 			j.taskW(c, 0)
 		}
@@ -246,6 +251,10 @@ func WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s 
 // into the weight gradient), db (cout, unless nil) and dx (n, h, w, cin,
 // unless nil). x and u are the forward pass's. s is the caller's scratch.
 func WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
+	std().WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, s)
+}
+
+func (e exec) WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
 	const fn = "WinogradConvBackward"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "du", len(du), 16*cin*cout)
@@ -275,27 +284,27 @@ func WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout 
 		}
 		return
 	}
-	p := newWinoPlan(n, h, w, cin, cout)
-	procs := min(parProcs(), p.groups)
+	p := newWinoPlan(n, h, w, cin, cout, e.winoTiles)
+	procs := min(e.procs, p.groups)
 	s.prepare(&p, max(procs, 1))
 	s.du = grow(s.du, p.groups*16*cin*cout)
 	s.db = grow(s.db, p.groups*cout)
-	j := winoBackJob{p: p, dx: dx, dy: dy, y: y, x: x, u: u, relu: relu, bias: db != nil, s: s}
-	if !parRunN(&parShared.slots.winoBack, j, p.groups, n*h*w*cin*cout, procs) {
+	j := winoBackJob{k: e.k, p: p, dx: dx, dy: dy, y: y, x: x, u: u, relu: relu, bias: db != nil, s: s}
+	if !parRunN(e, &parShared.slots.winoBack, j, p.groups, n*h*w*cin*cout, procs) {
 		for g := 0; g < p.groups; g++ {
 			j.taskW(g, 0)
 		}
 	}
 	// Add the partials in group order, in parallel over elements.
 	cc := 16 * cin * cout
-	sj := winoSumJob{dst: du[:cc], parts: s.du, groups: p.groups}
-	if !parRun(&parShared.slots.winoSum, sj, parCount(parGrain, cc), p.groups*cc) {
+	sj := winoSumJob{k: e.k, dst: du[:cc], parts: s.du, groups: p.groups}
+	if !parRun(e, &parShared.slots.winoSum, sj, parCount(parGrain, cc), p.groups*cc) {
 		sj.span(0, cc)
 	}
 	if db != nil {
 		copy(db[:cout], s.db[:cout])
 		for g := 1; g < p.groups; g++ {
-			axpyUnit(db[:cout], s.db[g*cout:(g+1)*cout])
+			e.k.axpy(db[:cout], s.db[g*cout:(g+1)*cout], 1)
 		}
 	}
 }
@@ -303,6 +312,7 @@ func WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout 
 // winoSumJob sets dst to the sum of the groups partials of its length
 // stored one after another in parts, added in order.
 type winoSumJob struct {
+	k          *kset
 	dst, parts []float32
 	groups     int
 }
@@ -316,7 +326,7 @@ func (j *winoSumJob) span(lo, hi int) {
 	n := len(j.dst)
 	copy(j.dst[lo:hi], j.parts[lo:hi])
 	for g := 1; g < j.groups; g++ {
-		axpyUnit(j.dst[lo:hi], j.parts[g*n+lo:g*n+hi])
+		j.k.axpy(j.dst[lo:hi], j.parts[g*n+lo:g*n+hi], 1)
 	}
 }
 
@@ -332,23 +342,10 @@ func colSumGrad(db, dy, y []float32, rows, cols int, relu bool) {
 	}
 }
 
-// axpyUnit sets y += x on the calling goroutine.
-func axpyUnit(y, x []float32) {
-	y = y[:len(x)]
-	if kernAVX2 && len(x) >= 8 {
-		n := len(x) &^ 7
-		axpyAVX2(&y[0], &x[0], n, 1)
-		x, y = x[n:], y[n:]
-	}
-	for i, v := range x {
-		y[i] += v
-	}
-}
-
 // gemm1 is Sgemm with alpha 1 on the calling goroutine alone, for the
 // tasks of a region.
 func gemm1(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(nil, 1, sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc})
+	sgemm(sgemmHow{procs: 1}, sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc})
 }
 
 // winoPatch fills p with the 16 input pixels of tile (ty, tx) of image b
@@ -384,6 +381,7 @@ func winoQuad(q *[4]*float32, y []float32, other *float32, b, ty, tx, h, w, c in
 }
 
 type winoFwdJob struct {
+	k       *kset
 	p       winoPlan
 	y, x, u []float32
 	bias    []float32
@@ -402,19 +400,13 @@ func (j *winoFwdJob) taskW(c, w int) {
 	ldv, ldm := tiles*p.cin, tiles*p.cout
 	v, m := wk.v[:16*ldv], wk.m[:16*ldm]
 	zero := &j.s.zero[0]
-	asmIn := kernAVX2 && p.cin%8 == 0
-	asmOut := kernAVX2 && p.cout%8 == 0
 	var src [16]*float32
 	t := 0
 	for b := b0; b < b1; b++ {
 		for ty := 0; ty < p.th; ty++ {
 			for tx := 0; tx < p.tw; tx++ {
 				winoPatch(&src, j.x, zero, b, ty, tx, p.h, p.w, p.cin)
-				if asmIn {
-					winoInAVX2(&v[t*p.cin], ldv, &src, p.cin)
-				} else {
-					winoInGo(v[t*p.cin:], ldv, &src, p.cin)
-				}
+				j.k.winoIn(v[t*p.cin:], ldv, src, p.cin)
 				t++
 			}
 		}
@@ -423,21 +415,13 @@ func (j *winoFwdJob) taskW(c, w int) {
 	for xi := 0; xi < 16; xi++ {
 		gemm1(false, false, tiles, p.cout, p.cin, v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, m[xi*ldm:], p.cout)
 	}
-	var bias *float32
-	if j.bias != nil {
-		bias = &j.bias[0]
-	}
 	var dst [4]*float32
 	t = 0
 	for b := b0; b < b1; b++ {
 		for ty := 0; ty < p.th; ty++ {
 			for tx := 0; tx < p.tw; tx++ {
 				winoQuad(&dst, j.y, &wk.dump[0], b, ty, tx, p.h, p.w, p.cout)
-				if asmOut {
-					winoOutAVX2(&dst, &m[t*p.cout], ldm, bias, p.cout, j.relu)
-				} else {
-					winoOutGo(&dst, m[t*p.cout:], ldm, bias, p.cout, j.relu)
-				}
+				j.k.winoOut(dst, m[t*p.cout:], ldm, j.bias, p.cout, j.relu)
 				t++
 			}
 		}
@@ -445,6 +429,7 @@ func (j *winoFwdJob) taskW(c, w int) {
 }
 
 type winoBackJob struct {
+	k            *kset
 	p            winoPlan
 	dx, dy, y, x []float32
 	u            []float32
@@ -466,8 +451,6 @@ func (j *winoBackJob) taskW(g, w int) {
 		clear(db)
 	}
 	zero := &j.s.zero[0]
-	asmIn := kernAVX2 && p.cin%8 == 0
-	asmOut := kernAVX2 && p.cout%8 == 0
 	c0, c1 := p.groupChunks(g)
 	for c := c0; c < c1; c++ {
 		b0, b1 := p.images(c)
@@ -476,10 +459,6 @@ func (j *winoBackJob) taskW(g, w int) {
 		v, m := wk.v[:16*ldv], wk.m[:16*ldm]
 		// dM = A·dz·Aᵀ, with db += dz on the way.
 		var gy, yy [4]*float32
-		var dbp *float32
-		if db != nil {
-			dbp = &db[0]
-		}
 		t := 0
 		for b := b0; b < b1; b++ {
 			for ty := 0; ty < p.th; ty++ {
@@ -488,11 +467,7 @@ func (j *winoBackJob) taskW(g, w int) {
 					if j.relu {
 						winoQuad(&yy, j.y, zero, b, ty, tx, p.h, p.w, p.cout)
 					}
-					if asmOut {
-						winoGradOutAVX2(&m[t*p.cout], ldm, &gy, &yy, dbp, p.cout, j.relu)
-					} else {
-						winoGradOutGo(m[t*p.cout:], ldm, &gy, &yy, db, p.cout, j.relu)
-					}
+					j.k.winoGradOut(m[t*p.cout:], ldm, gy, yy, db, p.cout, j.relu)
 					t++
 				}
 			}
@@ -504,11 +479,7 @@ func (j *winoBackJob) taskW(g, w int) {
 			for ty := 0; ty < p.th; ty++ {
 				for tx := 0; tx < p.tw; tx++ {
 					winoPatch(&src, j.x, zero, b, ty, tx, p.h, p.w, p.cin)
-					if asmIn {
-						winoInAVX2(&v[t*p.cin], ldv, &src, p.cin)
-					} else {
-						winoInGo(v[t*p.cin:], ldv, &src, p.cin)
-					}
+					j.k.winoIn(v[t*p.cin:], ldv, src, p.cin)
 					t++
 				}
 			}
@@ -544,11 +515,7 @@ func (j *winoBackJob) taskW(g, w int) {
 							acc[k] = zero
 						}
 					}
-					if asmIn {
-						winoGradInAVX2(&src, &acc, &v[t*p.cin], ldv, p.cin)
-					} else {
-						winoGradInGo(&src, &acc, v[t*p.cin:], ldv, p.cin)
-					}
+					j.k.winoGradIn(src, acc, v[t*p.cin:], ldv, p.cin)
 					t++
 				}
 			}
@@ -563,7 +530,7 @@ func vec(p *float32, c int) []float32 { return unsafe.Slice(p, c) }
 // pixels, Bᵀ·d·B with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], down
 // the patch's columns first (patch row r of the result from its rows),
 // then along its rows.
-func winoInGo(v []float32, ld int, src *[16]*float32, c int) {
+func winoInGo(v []float32, ld int, src [16]*float32, c int) {
 	var d [16][]float32
 	for k, s := range src {
 		d[k] = vec(s, c)
@@ -596,14 +563,14 @@ func winoInGo(v []float32, ld int, src *[16]*float32, c int) {
 // winoOutGo writes the 2×2 outputs of one tile, Aᵀ·M·A with
 // Aᵀ = [1 1 1 0; 0 1 -1 -1] (down the columns first), plus the bias (nil
 // for none), clamped at zero if relu.
-func winoOutGo(dst *[4]*float32, m []float32, ld int, bias *float32, c int, relu bool) {
+func winoOutGo(dst [4]*float32, m []float32, ld int, bias []float32, c int, relu bool) {
 	var o [4][]float32
 	for k, p := range dst {
 		o[k] = vec(p, c)
 	}
-	var bs []float32
-	if bias != nil {
-		bs = vec(bias, c)
+	bs := bias
+	if bs != nil {
+		bs = bs[:c]
 	}
 	_ = m[15*ld+c-1]
 	for i := 0; i < c; i++ {
@@ -641,7 +608,7 @@ func winoOutGo(dst *[4]*float32, m []float32, ld int, bias *float32, c int, relu
 // A = [1 0; 1 1; 1 -1; 0 -1] (down the columns first), where dz is dy
 // masked by y > 0 when relu is set. It adds the four dz to db (nil for
 // none) in order.
-func winoGradOutGo(m []float32, ld int, dy, y *[4]*float32, db []float32, c int, relu bool) {
+func winoGradOutGo(m []float32, ld int, dy, y [4]*float32, db []float32, c int, relu bool) {
 	var g, yv [4][]float32
 	for k := range dy {
 		g[k] = vec(dy[k], c)
@@ -683,7 +650,7 @@ func winoGradOutGo(m []float32, ld int, dy, y *[4]*float32, db []float32, c int,
 // winoGradInGo sets the 16 input pixels of one tile (dst, row-major over
 // the patch) to acc + B·dV·Bᵀ, down the columns first; acc[k] is dst[k]
 // to add to it, or a zero vector to set it.
-func winoGradInGo(dst, acc *[16]*float32, v []float32, ld int, c int) {
+func winoGradInGo(dst, acc [16]*float32, v []float32, ld int, c int) {
 	var o, a [16][]float32
 	for k, p := range dst {
 		o[k], a[k] = vec(p, c), vec(acc[k], c)

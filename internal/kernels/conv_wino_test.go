@@ -13,7 +13,7 @@ import (
 // in tiles small enough for several chunks and backward groups.
 var winoShapes = []struct {
 	n, h, w, cin, cout int
-	chunk              int // winoChunkTiles; 0 keeps the default
+	chunk              int // exec.winoTiles; 0 keeps the default
 }{
 	{0, 4, 4, 8, 8, 0},
 	{1, 1, 1, 1, 1, 0},
@@ -81,15 +81,12 @@ func winoClose(t *testing.T, name string, got []float32, want, mag []float64, to
 // the transforms add up to 16 terms of the magnitude of each input.
 const winoTol = 2e-5
 
-func withWinoChunk(tiles int, f func()) {
-	if tiles == 0 {
-		f()
-		return
+// withWinoChunk is e with chunks of tiles tiles, or e if tiles is 0.
+func withWinoChunk(e exec, tiles int) exec {
+	if tiles > 0 {
+		e.winoTiles = tiles
 	}
-	old := winoChunkTiles
-	winoChunkTiles = tiles
-	defer func() { winoChunkTiles = old }()
-	f()
+	return e
 }
 
 func TestWinogradConv(t *testing.T) {
@@ -122,10 +119,8 @@ func TestWinogradConv(t *testing.T) {
 					for _, p := range ktPaths() {
 						var s WinogradScratch
 						y, all := ktOut(len(want), ktSentinel)
-						ktOn(p, func() {
-							withWinoChunk(sh.chunk, func() {
-								WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, &s)
-							})
+						ktOn(p, func(e exec) {
+							withWinoChunk(e, sh.chunk).WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, &s)
 						})
 						ktGuards(t, p.String(), all)
 						winoClose(t, p.String(), y, want, mag, winoTol)
@@ -267,10 +262,8 @@ func TestWinogradConvBackward(t *testing.T) {
 							db, dbAll = ktOut(cout, ktSentinel)
 						}
 						for range 2 { // the second call must overwrite, not add
-							ktOn(p, func() {
-								withWinoChunk(sh.chunk, func() {
-									WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, &s)
-								})
+							ktOn(p, func(e exec) {
+								withWinoChunk(e, sh.chunk).WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, &s)
 							})
 						}
 						ktGuards(t, p.String()+" du", duAll)
@@ -349,7 +342,7 @@ func TestWinogradWeights(t *testing.T) {
 // chunk in exactly one group, and a partial dU within its budget.
 func TestWinogradPlan(t *testing.T) {
 	for _, c := range [][5]int{{128, 28, 28, 32, 64}, {128, 14, 14, 64, 128}, {128, 7, 7, 128, 256}, {3, 5, 5, 2, 2}, {1, 1, 1, 1, 1}} {
-		p := newWinoPlan(c[0], c[1], c[2], c[3], c[4])
+		p := newWinoPlan(c[0], c[1], c[2], c[3], c[4], winoChunkTiles)
 		seen := 0
 		for g := range p.groups {
 			c0, c1 := p.groupChunks(g)

@@ -23,20 +23,20 @@ func (j *sceJob) task(t int) {
 }
 
 // softmaxCrossEntropy is SoftmaxCrossEntropy after the argument checks.
-func softmaxCrossEntropy(dlogits, logits []float32, labels []uint8, n, classes int, eps float32) (float64, int) {
+func (e exec) softmaxCrossEntropy(dlogits, logits []float32, labels []uint8, n, classes int, eps float32) (float64, int) {
 	if n == 0 {
 		return math.NaN(), 0 // 0/0, as the reference
 	}
 	blocks := parCount(sceBlock, n)
 	var loss float64
 	var correct int
-	if procs := parProcs(); blocks > 1 && procs > 1 && n*classes >= parMinWork/4 && parShared.mu.TryLock() {
+	if blocks > 1 && e.procs > 1 && n*classes >= e.minWork/4 && parShared.mu.TryLock() {
 		// The pool is ours: its scratch holds the block sums. parRun would
 		// take the lock again, so the region is started directly.
 		p := &parShared
 		part := p.partials(2 * blocks)
 		p.slots.sce = sceJob{dlogits: dlogits, logits: logits, labels: labels, n: n, classes: classes, eps: eps, part: part}
-		p.region(&p.slots.sce, blocks, procs)
+		p.region(&p.slots.sce, blocks, e.procs)
 		for b := 0; b < blocks; b++ {
 			loss += part[2*b]
 			correct += int(part[2*b+1])

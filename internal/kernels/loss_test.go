@@ -42,7 +42,7 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 					l0 := ktClone(logits)
 					var loss float64
 					var hits int
-					ktOn(p, func() { loss, hits = SoftmaxCrossEntropy(d, logits, labels, tc.n, tc.classes, eps) })
+					ktOn(p, func(e exec) { loss, hits = e.SoftmaxCrossEntropy(d, logits, labels, tc.n, tc.classes, eps) })
 					if hits != wantHits {
 						t.Fatalf("%s: %d hits, want %d", name, hits, wantHits)
 					}
@@ -83,7 +83,7 @@ func TestSoftmaxCrossEntropyHand(t *testing.T) {
 		d := make([]float32, 4)
 		var loss float64
 		var hits int
-		ktOn(p, func() { loss, hits = SoftmaxCrossEntropy(d, logits, labels, 2, 2, eps) })
+		ktOn(p, func(e exec) { loss, hits = e.SoftmaxCrossEntropy(d, logits, labels, 2, 2, eps) })
 		if math.Abs(loss-wantLoss) > 1e-7 {
 			t.Errorf("%v: loss %v, want %v", p, loss, wantLoss)
 		}

@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -30,9 +29,9 @@ type parJobW interface {
 
 // parMinWork is the size (in elements touched) below which a kernel stays on
 // the calling goroutine: waking a parked goroutine costs a few microseconds,
-// the time to stream about this much memory. Tests lower it to run small
-// shapes through the pool.
-var parMinWork = 1 << 16
+// the time to stream about this much memory. Tests run with an exec whose
+// minWork is lower, to send small shapes through the pool.
+const parMinWork = 1 << 16
 
 // parGrain is the number of elements per task of the element-wise kernels:
 // large enough to amortise taking a task, small enough to balance two cores.
@@ -75,13 +74,13 @@ var parShared parPool
 
 // parRun runs tasks [0, tasks) of the job stored in *slot (a field of
 // parShared.slots, filled here from job), on the pool when work is at least
-// parMinWork, GOMAXPROCS allows it and the pool is free. It reports false,
+// e.minWork, e.procs allows it and the pool is free. It reports false,
 // having done nothing, when the caller must run the tasks itself.
 func parRun[J any, P interface {
 	*J
 	parJob
-}](slot P, job J, tasks, work int) bool {
-	return parRunN(slot, job, tasks, work, parProcs())
+}](e exec, slot P, job J, tasks, work int) bool {
+	return parRunN(e, slot, job, tasks, work, e.procs)
 }
 
 // parRunN is parRun on at most procs goroutines; a parJobW's scratch must
@@ -89,8 +88,8 @@ func parRun[J any, P interface {
 func parRunN[J any, P interface {
 	*J
 	parJob
-}](slot P, job J, tasks, work, procs int) bool {
-	if tasks < 2 || work < parMinWork {
+}](e exec, slot P, job J, tasks, work, procs int) bool {
+	if tasks < 2 || work < e.minWork {
 		return false
 	}
 	if procs < 2 || !parShared.mu.TryLock() {
@@ -103,9 +102,6 @@ func parRunN[J any, P interface {
 	parShared.mu.Unlock()
 	return true
 }
-
-// parProcs is the number of goroutines a region may use.
-func parProcs() int { return runtime.GOMAXPROCS(0) }
 
 // partials returns the pool's float64 scratch of length n; only the
 // goroutine holding the pool's mutex may call it.

@@ -81,50 +81,45 @@ func ktSameIdx(t *testing.T, name string, got, want []int32) {
 	}
 }
 
-// ktPath is one way to run the kernels: the Go code or the assembly, on one
-// or two goroutines.
+// ktPath is one way to run the kernels: a kset (the Go twins or the
+// assembly) on one or two goroutines.
 type ktPath struct {
-	asm   bool
+	k     *kset
 	procs int
 }
 
 func (p ktPath) String() string {
-	name := "go"
-	if p.asm {
-		name = "avx2"
+	return fmt.Sprintf("%s/procs=%d", p.k.name, p.procs)
+}
+
+// ktSets are the ksets this build and CPU can run: the Go twins, and the
+// assembly if there is some.
+func ktSets() []*kset {
+	if asmSet != nil {
+		return []*kset{goSet, asmSet}
 	}
-	return fmt.Sprintf("%s/procs=%d", name, p.procs)
+	return []*kset{goSet}
 }
 
 // ktPaths lists the paths this build and CPU can run.
 func ktPaths() []ktPath {
 	var ps []ktPath
-	for _, asm := range []bool{false, true} {
-		if asm && !ktHaveAsm {
-			continue
-		}
+	for _, k := range ktSets() {
 		for _, procs := range []int{1, 2} {
-			ps = append(ps, ktPath{asm, procs})
+			ps = append(ps, ktPath{k, procs})
 		}
 	}
 	return ps
 }
 
-// ktHaveAsm records whether the assembly is usable, before tests toggle it.
-var ktHaveAsm = kernAVX2
-
-// ktOn runs f on path p, with every region of at least two tasks going to
-// the pool when p.procs > 1, and restores the settings.
-func ktOn(p ktPath, f func()) {
-	oldAsm, oldMin := kernAVX2, parMinWork
-	oldProcs := runtime.GOMAXPROCS(p.procs)
-	kernAVX2, parMinWork = p.asm, 0
-	defer func() {
-		kernAVX2, parMinWork = oldAsm, oldMin
-		runtime.GOMAXPROCS(oldProcs)
-	}()
-	f()
+// exec is how path p runs: every region of at least two tasks goes to the
+// pool when p.procs > 1.
+func (p ktPath) exec() exec {
+	return exec{k: p.k, procs: p.procs, minWork: 0, winoTiles: winoChunkTiles}
 }
+
+// ktOn runs f on path p.
+func ktOn(p ktPath, f func(e exec)) { f(p.exec()) }
 
 type ktCountJob struct{ hits []atomic.Int32 }
 
@@ -230,7 +225,7 @@ func TestKernelAllocs(t *testing.T) {
 		}, true},
 	}
 	for _, p := range ktPaths() {
-		ktOn(p, func() {
+		ktOn(p, func(e exec) {
 			for _, tc := range cases {
 				if tc.gemm && raceEnabled {
 					continue

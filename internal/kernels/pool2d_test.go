@@ -36,7 +36,7 @@ func TestMaxPool2x2(t *testing.T) {
 				}
 				idx := idxAll[ktGuard : ktGuard+out]
 				x0 := ktClone(x)
-				ktOn(p, func() { MaxPool2x2(y, idx, x, n, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2(y, idx, x, n, h, w, c) })
 				ktSame(t, name, y, want)
 				ktSameIdx(t, name, idx, wantIdx)
 				ktGuards(t, name, all)
@@ -89,7 +89,7 @@ func TestMaxPoolHand(t *testing.T) {
 			wantIdx := ((tc.at/2)*w + tc.at%2) * c
 			for _, p := range ktPaths() {
 				y, idx := make([]float32, c), make([]int32, c)
-				ktOn(p, func() { MaxPool2x2(y, idx, x, 1, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2(y, idx, x, 1, h, w, c) })
 				for ch := 0; ch < c; ch++ {
 					if math.Float32bits(y[ch]) != math.Float32bits(tc.want) || idx[ch] != int32(wantIdx+ch) {
 						t.Errorf("%s c=%d %v: channel %d = %v at %d, want %v at %d", tc.name, c, p, ch, y[ch], idx[ch], tc.want, wantIdx+ch)
@@ -118,7 +118,7 @@ func TestGlobalMaxPool(t *testing.T) {
 				y, all := ktOut(n*c, 42)
 				idx := make([]int32, n*c)
 				x0 := ktClone(x)
-				ktOn(p, func() { GlobalMaxPool(y, idx, x, n, hw, c) })
+				ktOn(p, func(e exec) { e.GlobalMaxPool(y, idx, x, n, hw, c) })
 				ktSame(t, name, y, want)
 				ktSameIdx(t, name, idx, wantIdx)
 				ktGuards(t, name, all)
@@ -151,7 +151,7 @@ func TestMaxPoolBackward(t *testing.T) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			dx, all := ktOut(len(x), 42)
 			dy0 := ktClone(dy)
-			ktOn(p, func() { MaxPoolBackward(dx, dy, idx, len(x)) })
+			ktOn(p, func(e exec) { e.MaxPoolBackward(dx, dy, idx, len(x)) })
 			ktSame(t, name, dx, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" dy", dy, dy0)
@@ -164,7 +164,7 @@ func TestMaxPoolBackward(t *testing.T) {
 	want := []float32{0, 3, 0, 0, 3}
 	for _, p := range ktPaths() {
 		dx := []float32{9, 9, 9, 9, 9}
-		ktOn(p, func() { MaxPoolBackward(dx, dy, idx, 5) })
+		ktOn(p, func(e exec) { e.MaxPoolBackward(dx, dy, idx, 5) })
 		ktSame(t, "by hand/"+p.String(), dx, want)
 	}
 }
@@ -185,7 +185,7 @@ func TestMaxPool2x2Backward(t *testing.T) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				dx, all := ktOut(len(x), 42)
 				dy0 := ktClone(dy)
-				ktOn(p, func() { MaxPool2x2Backward(dx, dy, idx, n, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2Backward(dx, dy, idx, n, h, w, c) })
 				ktSame(t, name, dx, want)
 				ktGuards(t, name, all)
 				ktSame(t, name+" dy", dy, dy0)
@@ -193,8 +193,8 @@ func TestMaxPool2x2Backward(t *testing.T) {
 				if out == 0 {
 					continue
 				}
-				j := maxPool2x2BackJob{dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c}
-				ktOn(p, func() { j.rows(0, n*(h/2)) })
+				j := maxPool2x2BackJob{k: p.k, dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c}
+				j.rows(0, n*(h/2))
 				if j.bad.Load() {
 					t.Fatalf("%s: an index of MaxPool2x2 was taken for a foreign one", name)
 				}
@@ -222,7 +222,7 @@ func TestMaxPool2x2BackwardForeign(t *testing.T) {
 			MaxPool2x2BackwardRef(want, dy, foreign, n, h, w, c)
 			for _, p := range ktPaths() {
 				dx := ktRand(rng, len(x), 0)
-				ktOn(p, func() { MaxPool2x2Backward(dx, dy, foreign, n, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2Backward(dx, dy, foreign, n, h, w, c) })
 				ktSame(t, fmt.Sprintf("%v/entry %d/%v", s, k, p), dx, want)
 			}
 		}

@@ -123,11 +123,12 @@ func opAt(x []float32, ld int, trans bool, i, j int) float32 {
 }
 
 // runCase checks one case for kernel kern on procs goroutines.
-func runCase(t *testing.T, rng *rand.Rand, kern *sgemmKernel, procs int, tc gemmCase) {
+// runCase checks one case run as how says.
+func runCase(t *testing.T, rng *rand.Rand, how sgemmHow, tc gemmCase) {
 	t.Helper()
 	o := newOperands(rng, tc)
 	a0, b0, c0 := slices.Clone(o.abuf), slices.Clone(o.bbuf), slices.Clone(o.cbuf)
-	sgemm(kern, procs, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+	sgemm(how, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 	got := slices.Clone(o.cbuf)
 	if !slices.Equal(o.abuf, a0) || !slices.Equal(o.bbuf, b0) {
 		t.Fatalf("%v: inputs changed", tc)
@@ -145,18 +146,11 @@ func testKernels() []*sgemmKernel {
 
 // directModes are the settings of sgemmDirect to test kern under: packed
 // A, and A read in place when the kernel can.
-func directModes(kern *sgemmKernel) []int {
+func directModes(kern *sgemmKernel) []sgemmDirect {
 	if kern.tileA == nil {
-		return []int{1}
+		return []sgemmDirect{sgemmPacked}
 	}
-	return []int{1, 2}
-}
-
-// withDirect runs f with sgemmDirect set to mode.
-func withDirect(mode int, f func()) {
-	defer func(old int) { sgemmDirect = old }(sgemmDirect)
-	sgemmDirect = mode
-	f()
+	return []sgemmDirect{sgemmPacked, sgemmInPlace}
 }
 
 // edgeSizes are the sizes around a block of b: b-1, b, b+1.
@@ -196,11 +190,9 @@ func TestSgemmShapes(t *testing.T) {
 				cases = append(cases, gemmCase{tr[0], tr[1], kern.mc + kern.mr + 1, 2*kern.nr + 1, kern.kc + 1, 1, 1, 5})
 			}
 			for _, mode := range directModes(kern) {
-				withDirect(mode, func() {
-					for _, tc := range cases {
-						runCase(t, rng, kern, 1, tc)
-					}
-				})
+				for _, tc := range cases {
+					runCase(t, rng, sgemmHow{kern, 1, mode}, tc)
+				}
 			}
 		})
 	}
@@ -219,7 +211,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 					// Two blocks of k, so beta is applied once and not again.
 					tc := gemmCase{tr[0], tr[1], 2*kern.mr + 1, kern.nr + 3, kern.kc + 7, alpha, beta, 2}
 					for _, mode := range directModes(kern) {
-						withDirect(mode, func() { runCase(t, rng, kern, 2, tc) })
+						runCase(t, rng, sgemmHow{kern, 2, mode}, tc)
 					}
 				}
 			}
@@ -245,7 +237,7 @@ func TestSgemmBetaZeroNaN(t *testing.T) {
 				for i := range b {
 					b[i] = 1
 				}
-				sgemm(kern, 1, sgemmArgs{false, false, tc.m, tc.n, tc.k, alpha, a, max(tc.k, 1), b, tc.n, 0, c, tc.n})
+				sgemm(sgemmHow{kern: kern, procs: 1}, sgemmArgs{false, false, tc.m, tc.n, tc.k, alpha, a, max(tc.k, 1), b, tc.n, 0, c, tc.n})
 				for i, v := range c {
 					want := alpha * float32(tc.k)
 					if v != want {
@@ -278,9 +270,7 @@ func TestSgemmParallelBits(t *testing.T) {
 			for _, mode := range directModes(kern) {
 				for _, procs := range []int{1, 2, 3, 4, 7} {
 					copy(o.cbuf, c0)
-					withDirect(mode, func() {
-						sgemm(kern, procs, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
-					})
+					sgemm(sgemmHow{kern, procs, mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 					if first == nil {
 						first = slices.Clone(o.cbuf)
 						continue
@@ -294,21 +284,19 @@ func TestSgemmParallelBits(t *testing.T) {
 			}
 		}
 	}
-	// Through Sgemm, which picks the kernel and the path by itself, with
-	// GOMAXPROCS changed; the last one is computed transposed.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	// As Sgemm runs it, picking the kernel and the path by itself, on
+	// GOMAXPROCS goroutines; the last one is computed transposed.
 	for _, tc := range []gemmCase{cases[0], cases[1], {false, false, 128, 10, 256, 1, 0, 0}, {true, false, 256, 10, 128, 1, 1, 2}} {
 		o := newOperands(rng, tc)
 		c0 := slices.Clone(o.cbuf)
 		var first []float32
 		for _, procs := range []int{1, 2, 4} {
-			runtime.GOMAXPROCS(procs)
 			copy(o.cbuf, c0)
-			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc)
+			sgemm(sgemmHow{procs: procs}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 			if first == nil {
 				first = slices.Clone(o.cbuf)
 			} else if !slices.Equal(first, o.cbuf) {
-				t.Fatalf("%v: Sgemm with GOMAXPROCS %d differs from 1", tc, procs)
+				t.Fatalf("%v: Sgemm on %d goroutines differs from 1", tc, procs)
 			}
 		}
 	}
@@ -411,9 +399,7 @@ func TestSgemmKernelsAgree(t *testing.T) {
 			}
 			for _, mode := range directModes(kern) {
 				copy(o.cbuf, c0)
-				withDirect(mode, func() {
-					sgemm(kern, 2, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
-				})
+				sgemm(sgemmHow{kern, 2, mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 				if first == nil {
 					first = slices.Clone(o.cbuf)
 				} else if !slices.Equal(first, o.cbuf) {
@@ -438,8 +424,8 @@ func TestSgemmAllocs(t *testing.T) {
 		bias := make([]float32, s.n)
 		for _, procs := range []int{1, 2} {
 			f := func() {
-				sgemm(nil, procs, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
-				sgemmBias(nil, procs, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
+				sgemm(sgemmHow{procs: procs}, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
+				sgemmBias(sgemmHow{procs: procs}, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
 			}
 			// Warm up until every worker has taken a task and grown its
 			// buffers.
@@ -640,7 +626,7 @@ func TestSgemmNarrow(t *testing.T) {
 						t.Fatalf("%v: not narrow", tc)
 					}
 					for _, procs := range []int{1, 2} {
-						runCase(t, rng, nil, procs, tc)
+						runCase(t, rng, sgemmHow{procs: procs}, tc)
 					}
 				}
 			}
@@ -652,16 +638,7 @@ func TestSgemmNarrow(t *testing.T) {
 // helpers, against their definition, zero padding included.
 func TestSgemmPack(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	t8, n8 := sgemmPackT8, sgemmPackN8
-	defer func() { sgemmPackT8, sgemmPackN8 = t8, n8 }()
-	for _, useAsm := range []bool{false, true} {
-		if useAsm && t8 == nil {
-			continue
-		}
-		sgemmPackT8, sgemmPackN8 = nil, nil
-		if useAsm {
-			sgemmPackT8, sgemmPackN8 = t8, n8
-		}
+	for _, kern := range testKernels() {
 		for _, w := range []int{4, 6, 8, 12, 16, 32} {
 			for _, rows := range []int{1, w - 1, w, 2*w + 3} {
 				for _, kc := range []int{1, 7, 8, 9, 33} {
@@ -688,10 +665,10 @@ func TestSgemmPack(t *testing.T) {
 						for i := range got {
 							got[i] = sentinel
 						}
-						packA(got, x, ld, trans, 2, rows, 3, kc, w)
+						kern.packA(got, x, ld, trans, 2, rows, 3, kc, w)
 						// packB of the transposed view packs the same panels.
 						gotB := make([]float32, panels*w*kc)
-						packB(gotB, x, ld, !trans, 3, kc, 2, rows, w)
+						kern.packB(gotB, x, ld, !trans, 3, kc, 2, rows, w)
 						for q := 0; q < panels; q++ {
 							for p := 0; p < kc; p++ {
 								for r := 0; r < w; r++ {
@@ -701,8 +678,8 @@ func TestSgemmPack(t *testing.T) {
 									}
 									idx := q*w*kc + p*w + r
 									if got[idx] != want || gotB[idx] != want {
-										t.Fatalf("asm=%v w=%d rows=%d kc=%d trans=%v: panel %d [%d,%d] = %g (A), %g (B), want %g",
-											useAsm, w, rows, kc, trans, q, p, r, got[idx], gotB[idx], want)
+										t.Fatalf("%s w=%d rows=%d kc=%d trans=%v: panel %d [%d,%d] = %g (A), %g (B), want %g",
+											kern.name, w, rows, kc, trans, q, p, r, got[idx], gotB[idx], want)
 									}
 								}
 							}
@@ -719,5 +696,9 @@ func TestKernelSet(t *testing.T) {
 	want := map[string]string{"avx512-12x32": "AVX-512", "avx2-6x16": "AVX2", "neon-8x12": "NEON", "go3x2": "portable Go"}[sgemmKernels[0].name]
 	if got := KernelSet(); got != want || want == "" {
 		t.Fatalf("KernelSet() = %q with first kernel %s, want %q", got, sgemmKernels[0].name, want)
+	}
+	// The other kernels run the assembly whenever this build and CPU have it.
+	if (active == goSet) != (asmSet == nil) {
+		t.Fatalf("active set %s with asmSet %v", active.name, asmSet != nil)
 	}
 }
