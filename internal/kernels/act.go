@@ -28,7 +28,7 @@ type elemJob struct {
 	size, total int
 }
 
-func (j *elemJob) task(t int) {
+func (j *elemJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.size, j.total)
 	j.span(lo, hi)
 }
@@ -40,7 +40,7 @@ func (e exec) elemRun(j elemJob) {
 	if j.cols > 0 {
 		j.size = max(1, parGrain/j.cols) * j.cols
 	}
-	if !parRun(e, &parShared.slots.elem, j, parCount(j.size, j.total), j.total) {
+	if !parRun(e, &e.pool.slots.elem, j, parCount(j.size, j.total), j.total) {
 		j.span(0, j.total)
 	}
 }
@@ -130,7 +130,7 @@ type colSumJob struct {
 	rows, cols int
 }
 
-func (j *colSumJob) task(t int) {
+func (j *colSumJob) task(t, _ int) {
 	lo, hi := parSpan(t, colSumBlock, j.cols)
 	j.k.colSum(j.dst[lo:hi], j.x[lo:], j.rows, j.cols)
 }

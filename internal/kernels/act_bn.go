@@ -16,7 +16,7 @@ type bnStatsJob struct {
 	rows, cols        int
 }
 
-func (j *bnStatsJob) task(t int) {
+func (j *bnStatsJob) task(t, _ int) {
 	lo, hi := parSpan(t, bnBlock, j.cols)
 	bnStatsCols(j.k, j.mean, j.variance, j.x, j.rows, j.cols, lo, hi)
 }
@@ -79,7 +79,7 @@ type bnForwardJob struct {
 	relu                                  bool
 }
 
-func (j *bnForwardJob) task(t int) {
+func (j *bnForwardJob) task(t, _ int) {
 	per := max(1, parGrain/j.cols)
 	lo, hi := parSpan(t, per, j.rows)
 	j.span(lo, hi)
@@ -132,7 +132,7 @@ type bnBackJob struct {
 	phase                                            int
 }
 
-func (j *bnBackJob) task(t int) {
+func (j *bnBackJob) task(t, _ int) {
 	if j.phase == 0 {
 		lo, hi := parSpan(t, bnBlock, j.cols)
 		j.sums(lo, hi)
@@ -198,9 +198,9 @@ func bnBackDxGo(dx, dy, xhat, invstd, gamma, beta, dgamma, dbeta []float32, rows
 func (e exec) batchNormStats(mean, variance, x []float32, rows, cols int) {
 	j := bnStatsJob{k: e.k, mean: mean, variance: variance, x: x, rows: rows, cols: cols}
 	tasks := parCount(bnBlock, cols)
-	if !parRun(e, &parShared.slots.bnStats, j, tasks, rows*cols) {
+	if !parRun(e, &e.pool.slots.bnStats, j, tasks, rows*cols) {
 		for t := range tasks {
-			j.task(t)
+			j.task(t, 0)
 		}
 	}
 }
@@ -211,7 +211,7 @@ func (e exec) batchNormForward(j bnForwardJob) {
 	}
 	j.k = e.k
 	per := max(1, parGrain/j.cols)
-	if !parRun(e, &parShared.slots.bnFwd, j, parCount(per, j.rows), j.rows*j.cols) {
+	if !parRun(e, &e.pool.slots.bnFwd, j, parCount(per, j.rows), j.rows*j.cols) {
 		j.span(0, j.rows)
 	}
 }
@@ -222,9 +222,9 @@ func (e exec) batchNormBackward(j bnBackJob) {
 	}
 	j.k = e.k
 	tasks := parCount(bnBlock, j.cols)
-	if !parRun(e, &parShared.slots.bnBack, j, tasks, j.rows*j.cols) {
+	if !parRun(e, &e.pool.slots.bnBack, j, tasks, j.rows*j.cols) {
 		for t := range tasks {
-			j.task(t)
+			j.task(t, 0)
 		}
 	}
 	if j.rows == 0 {
@@ -232,7 +232,7 @@ func (e exec) batchNormBackward(j bnBackJob) {
 	}
 	j.phase = 1
 	per := max(1, parGrain/j.cols)
-	if !parRun(e, &parShared.slots.bnBack, j, parCount(per, j.rows), j.rows*j.cols) {
+	if !parRun(e, &e.pool.slots.bnBack, j, parCount(per, j.rows), j.rows*j.cols) {
 		j.dxRows(0, j.rows)
 	}
 }

@@ -38,7 +38,7 @@ func TestBatchNormStats(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
-		for _, path := range ktPaths() {
+		for _, path := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, path)
 			mean, allM := ktOut(p.cols, 42)
 			vari, allV := ktOut(p.cols, 42)
@@ -61,7 +61,7 @@ func TestBatchNormForward(t *testing.T) {
 			for _, keep := range []bool{true, false} {
 				want, wantXhat := make([]float32, len(p.x)), make([]float32, len(p.x))
 				BatchNormForwardRef(want, wantXhat, p.x, p.mean, p.invstd, p.g, p.b, p.rows, p.cols, relu)
-				for _, path := range ktPaths() {
+				for _, path := range ktPaths(t) {
 					name := fmt.Sprintf("%v/relu=%v/xhat=%v/%v", s, relu, keep, path)
 					y, allY := ktOut(len(p.x), 42)
 					var xhat, allX []float32
@@ -99,7 +99,7 @@ func TestBatchNormBackward(t *testing.T) {
 			want := make([]float32, len(p.x))
 			wantG, wantB := make([]float32, p.cols), make([]float32, p.cols)
 			batchNormBackwardRef(want, wantG, wantB, p.dy, p.xhat, p.invstd, p.g, beta, p.rows, p.cols)
-			for _, path := range ktPaths() {
+			for _, path := range ktPaths(t) {
 				name := fmt.Sprintf("%v/relu=%v/%v", s, relu, path)
 				dx, allX := ktOut(len(p.x), 42)
 				dg, allG := ktOut(p.cols, 42)
@@ -145,7 +145,7 @@ func TestBatchNormHand(t *testing.T) {
 			}
 		}
 	}
-	for _, path := range ktPaths() {
+	for _, path := range ktPaths(t) {
 		ktOn(path, func(e exec) {
 			// Statistics of (1, 2, 3, 6): mean 3, variance (4+1+0+9)/4.
 			mean, vari := make([]float32, 1), make([]float32, 1)

@@ -29,11 +29,11 @@ var ktLens = []int{0, 1, 7, 8, 9, 31, 32, 33, 100, parGrain - 1, parGrain + 9, 3
 func TestElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	type kernel struct {
-		name      string
-		fast      func(e exec, y, a, b []float32)
-		ref       func(y, a, b []float32)
-		inputs    int  // inputs a (and b) beyond y
-		inPlace   bool // y also read
+		name    string
+		fast    func(e exec, y, a, b []float32)
+		ref     func(y, a, b []float32)
+		inputs  int  // inputs a (and b) beyond y
+		inPlace bool // y also read
 	}
 	kernels := []kernel{
 		{"ReLU", func(e exec, y, a, _ []float32) { e.ReLU(y, a) }, func(y, a, _ []float32) { ReLURef(y, a) }, 1, false},
@@ -49,7 +49,7 @@ func TestElementwise(t *testing.T) {
 				y0 := ktVec(rng, n, 0)
 				want := ktClone(y0)
 				k.ref(want, a, b)
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					name := fmt.Sprintf("%s/n=%d/off=%d/%v", k.name, n, off, p)
 					a0, b0 := ktClone(a), ktClone(b)
 					y, all := ktOut(n, 0)
@@ -83,7 +83,7 @@ func TestSGDMomentum(t *testing.T) {
 				w0, g, b0 := ktVec(rng, n, off), ktVec(rng, n, 1-off), ktVec(rng, n, 0)
 				wantW, wantB := ktClone(w0), ktClone(b0)
 				SGDMomentumRef(wantW, g, wantB, lr, wd, mom)
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					name := fmt.Sprintf("lr=%v/wd=%v/mom=%v/n=%d/off=%d/%v", lr, wd, mom, n, off, p)
 					g0 := ktClone(g)
 					w, wAll := ktOut(n, 0)
@@ -107,7 +107,7 @@ func TestSGDMomentum(t *testing.T) {
 func TestElementwiseAlias(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const n = 1000
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		x, y := ktVec(rng, n, 0), ktVec(rng, n, 0)
 		want := make([]float32, n)
 		ReLURef(want, x)
@@ -136,7 +136,7 @@ func TestReLUSpecials(t *testing.T) {
 	wantReLU := []float32{0, neg0, 0, nan, 3, 0, 2, neg0, nan}
 	dy := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	wantBack := []float32{0, 0, 0, 0, 5, 0, 7, 0, 0}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		y := make([]float32, len(x))
 		ktOn(p, func(e exec) { e.ReLU(y, x) })
 		ktSame(t, "ReLU/"+p.String(), y, wantReLU)
@@ -167,7 +167,7 @@ func TestAddBiasReLU(t *testing.T) {
 			y0, bias := ktVec(rng, rows*cols, 1), ktRand(rng, cols, 1)
 			want := ktClone(y0)
 			AddBiasReLURef(want, bias, rows, cols, relu)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%dx%d/relu=%v/%v", rows, cols, relu, p)
 				y, all := ktOut(rows*cols, 0)
 				copy(y, y0)
@@ -188,7 +188,7 @@ func TestColSum(t *testing.T) {
 		x, d0 := ktRand(rng, rows*cols, 1), ktRand(rng, cols, 0)
 		want := ktClone(d0)
 		ColSumRef(want, x, rows, cols)
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%dx%d/%v", rows, cols, p)
 			dst, all := ktOut(cols, 0)
 			copy(dst, d0)

@@ -46,7 +46,7 @@ type im2colJob struct {
 	nt         bool
 }
 
-func (j *im2colJob) task(t int) {
+func (j *im2colJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*j.h)
 	j.rows(lo, hi)
 }
@@ -61,7 +61,7 @@ func (e exec) im2col3x3(col, x []float32, n, h, w, c int) {
 	// Streaming stores need 32-byte alignment; col rows are 36·c bytes. The
 	// assembly fences them before it returns, on the core that made them.
 	j.nt = size >= im2colNTMin && uintptr(unsafe.Pointer(&col[0]))%32 == 0
-	if !parRun(e, &parShared.slots.im2col, j, parCount(j.per, rows), size) {
+	if !parRun(e, &e.pool.slots.im2col, j, parCount(j.per, rows), size) {
 		j.rows(0, rows)
 	}
 }
@@ -156,7 +156,7 @@ type col2imJob struct {
 	pf         bool // prefetch col: it is too large to be in the caches
 }
 
-func (j *col2imJob) task(t int) {
+func (j *col2imJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*j.h)
 	j.k.col2imRows(*j, lo, hi)
 }
@@ -168,7 +168,7 @@ func (e exec) col2im3x3(dx, col []float32, n, h, w, c int) {
 		return
 	}
 	j := col2imJob{k: e.k, dx: dx, col: col, n: n, h: h, w: w, c: c, per: convRowsPerTask(w, c), pf: size >= col2imPrefetchMin}
-	if !parRun(e, &parShared.slots.col2im, j, parCount(j.per, rows), size) {
+	if !parRun(e, &e.pool.slots.col2im, j, parCount(j.per, rows), size) {
 		j.k.col2imRows(j, 0, rows)
 	}
 }

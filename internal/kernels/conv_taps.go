@@ -52,29 +52,34 @@ func (e exec) Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu
 	if n*h*w*cout == 0 {
 		return
 	}
-	j := tapsFwdJob{k: e.k, y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
-	if !parRun(e, &parShared.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
+	j := tapsFwdJob{k: e.k, pool: e.pool, y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
+	if !parRun(e, &e.pool.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
+		j.gemm = getSpace()
 		for o := 0; o < h*w; o++ {
-			j.task(o)
+			j.task(o, 0)
 		}
+		putSpace(j.gemm)
 	}
 }
 
 type tapsFwdJob struct {
 	k                   *kset
+	pool                *parPool
+	gemm                *sgemmWorkspace // when the tasks run in a loop on the caller
 	y, x, w, bias       []float32
 	n, h, wd, cin, cout int
 	relu                bool
 }
 
 // task computes output pixel o of every image.
-func (j *tapsFwdJob) task(o int) {
+func (j *tapsFwdJob) task(o, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	hw, cc := j.h*j.wd, j.cin*j.cout
 	yo := j.y[o*j.cout : (j.n-1)*hw*j.cout+(o+1)*j.cout]
 	beta := float32(0)
 	if j.cin > 0 {
 		tapPairs(o, j.h, j.wd, true, func(t, i int) {
-			gemm1(false, false, j.n, j.cout, j.cin, j.x[i*j.cin:], hw*j.cin, j.w[t*cc:], j.cout, beta, yo, hw*j.cout)
+			gemm1(ws, false, false, j.n, j.cout, j.cin, j.x[i*j.cin:], hw*j.cin, j.w[t*cc:], j.cout, beta, yo, hw*j.cout)
 			beta = 1
 		})
 	}
@@ -126,26 +131,31 @@ func (e exec) Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cou
 	if dx != nil {
 		lenCheck(fn, "dx", len(dx), n*h*w*cin)
 	}
-	j := tapsBackJob{dx: dx, dw: dw, dz: dz, x: x, w: wt, n: n, h: h, wd: w, cin: cin, cout: cout}
+	j := tapsBackJob{pool: e.pool, dx: dx, dw: dw, dz: dz, x: x, w: wt, n: n, h: h, wd: w, cin: cin, cout: cout}
 	tasks := 9
 	if dx != nil {
 		tasks += h * w
 	}
-	if !parRun(e, &parShared.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
+	if !parRun(e, &e.pool.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
+		j.gemm = getSpace()
 		for t := 0; t < tasks; t++ {
-			j.task(t)
+			j.task(t, 0)
 		}
+		putSpace(j.gemm)
 	}
 }
 
 type tapsBackJob struct {
+	pool                *parPool
+	gemm                *sgemmWorkspace // when the tasks run in a loop on the caller
 	dx, dw, dz, x, w    []float32
 	n, h, wd, cin, cout int
 }
 
 // task computes the weight gradient of tap t < 9, or the input gradient of
 // pixel t−9 of every image.
-func (j *tapsBackJob) task(t int) {
+func (j *tapsBackJob) task(t, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	hw, cc := j.h*j.wd, j.cin*j.cout
 	if t < 9 {
 		dwt := j.dw[t*cc : (t+1)*cc]
@@ -159,7 +169,7 @@ func (j *tapsBackJob) task(t int) {
 					continue
 				}
 				i := iy*j.wd + ix
-				gemm1(true, false, j.cin, j.cout, j.n, j.x[i*j.cin:], hw*j.cin, j.dz[o*j.cout:], hw*j.cout, beta, dwt, j.cout)
+				gemm1(ws, true, false, j.cin, j.cout, j.n, j.x[i*j.cin:], hw*j.cin, j.dz[o*j.cout:], hw*j.cout, beta, dwt, j.cout)
 				beta = 1
 			}
 		}
@@ -176,7 +186,7 @@ func (j *tapsBackJob) task(t int) {
 	beta := float32(0)
 	if j.cout > 0 {
 		tapPairs(i, j.h, j.wd, false, func(tap, o int) {
-			gemm1(false, true, j.n, j.cin, j.cout, j.dz[o*j.cout:], hw*j.cout, j.w[tap*cc:], j.cout, beta, dxi, hw*j.cin)
+			gemm1(ws, false, true, j.n, j.cin, j.cout, j.dz[o*j.cout:], hw*j.cout, j.w[tap*cc:], j.cout, beta, dxi, hw*j.cin)
 			beta = 1
 		})
 	}

@@ -49,7 +49,7 @@ func TestConv3x3Taps(t *testing.T) {
 					winoClose(t, "ref", ref, want, mag, convTol)
 					x0, w0 := ktClone(x), ktClone(wt)
 					var first []float32
-					for _, p := range ktPaths() {
+					for _, p := range ktPaths(t) {
 						y, all := ktOut(len(want), ktSentinel)
 						ktOn(p, func(e exec) { e.Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu) })
 						ktGuards(t, p.String(), all)
@@ -85,7 +85,7 @@ func TestConv3x3TapsBackward(t *testing.T) {
 				in := [][]float32{x, wt, dz}
 				before := [][]float32{ktClone(x), ktClone(wt), ktClone(dz)}
 				var first [][]float32
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					dw, dwAll := ktOut(len(wt), ktSentinel)
 					var dx, dxAll []float32
 					if withDX {

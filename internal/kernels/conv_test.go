@@ -31,7 +31,7 @@ func TestIm2col3x3(t *testing.T) {
 			want[i] = ktSentinel
 		}
 		Im2col3x3Ref(want, x, n, h, w, c)
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			col, all := ktOut(len(want), 42)
 			x0 := ktClone(x)
@@ -57,7 +57,7 @@ func TestIm2colStreaming(t *testing.T) {
 	if len(want) < im2colNTMin {
 		t.Fatalf("shape too small for streaming stores: %d < %d", len(want), im2colNTMin)
 	}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		for _, off := range []int{0, 1} {
 			buf := make([]float32, len(want)+8)
 			col := buf[off : off+len(want)]
@@ -74,7 +74,7 @@ func TestCol2im3x3(t *testing.T) {
 		col := ktVec(rng, n*h*w*9*c, 1)
 		want := ktRand(rng, n*h*w*c, 0) // overwritten: Col2im3x3Ref zeroes first
 		Col2im3x3Ref(want, col, n, h, w, c)
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			dx, all := ktOut(len(want), 42)
 			col0 := ktClone(col)

@@ -237,11 +237,13 @@ func (e exec) WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu
 	p := newWinoPlan(n, h, w, cin, cout, e.winoTiles)
 	procs := min(e.procs, p.chunks)
 	s.prepare(&p, max(procs, 1))
-	j := winoFwdJob{k: e.k, p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
-	if !parRunN(e, &parShared.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
+	j := winoFwdJob{k: e.k, pool: e.pool, p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
+	if !parRunN(e, &e.pool.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
+		j.gemm = getSpace()
 		for c := 0; c < p.chunks; c++ {
-			j.taskW(c, 0)
+			j.task(c, 0)
 		}
+		putSpace(j.gemm)
 	}
 }
 
@@ -289,16 +291,18 @@ func (e exec) WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, c
 	s.prepare(&p, max(procs, 1))
 	s.du = grow(s.du, p.groups*16*cin*cout)
 	s.db = grow(s.db, p.groups*cout)
-	j := winoBackJob{k: e.k, p: p, dx: dx, dy: dy, y: y, x: x, u: u, relu: relu, bias: db != nil, s: s}
-	if !parRunN(e, &parShared.slots.winoBack, j, p.groups, n*h*w*cin*cout, procs) {
+	j := winoBackJob{k: e.k, pool: e.pool, p: p, dx: dx, dy: dy, y: y, x: x, u: u, relu: relu, bias: db != nil, s: s}
+	if !parRunN(e, &e.pool.slots.winoBack, j, p.groups, n*h*w*cin*cout, procs) {
+		j.gemm = getSpace()
 		for g := 0; g < p.groups; g++ {
-			j.taskW(g, 0)
+			j.task(g, 0)
 		}
+		putSpace(j.gemm)
 	}
 	// Add the partials in group order, in parallel over elements.
 	cc := 16 * cin * cout
 	sj := winoSumJob{k: e.k, dst: du[:cc], parts: s.du, groups: p.groups}
-	if !parRun(e, &parShared.slots.winoSum, sj, parCount(parGrain, cc), p.groups*cc) {
+	if !parRun(e, &e.pool.slots.winoSum, sj, parCount(parGrain, cc), p.groups*cc) {
 		sj.span(0, cc)
 	}
 	if db != nil {
@@ -317,7 +321,7 @@ type winoSumJob struct {
 	groups     int
 }
 
-func (j *winoSumJob) task(t int) {
+func (j *winoSumJob) task(t, _ int) {
 	lo, hi := parSpan(t, parGrain, len(j.dst))
 	j.span(lo, hi)
 }
@@ -342,10 +346,19 @@ func colSumGrad(db, dy, y []float32, rows, cols int, relu bool) {
 	}
 }
 
-// gemm1 is Sgemm with alpha 1 on the calling goroutine alone, for the
-// tasks of a region.
-func gemm1(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(sgemmHow{procs: 1}, sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc})
+// gemm1 is Sgemm with alpha 1 on the calling goroutine alone, with
+// workspace ws, for the tasks of a region.
+func gemm1(ws *sgemmWorkspace, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(sgemmHow{procs: 1, ws: ws}, sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc})
+}
+
+// gemmSpace returns the SGEMM workspace of goroutine w of a region, or
+// serial, the one of a loop on the calling goroutine, if it is not nil.
+func gemmSpace(pool *parPool, serial *sgemmWorkspace, w int) *sgemmWorkspace {
+	if serial != nil {
+		return serial
+	}
+	return pool.gemm[w]
 }
 
 // winoPatch fills p with the 16 input pixels of tile (ty, tx) of image b
@@ -382,6 +395,8 @@ func winoQuad(q *[4]*float32, y []float32, other *float32, b, ty, tx, h, w, c in
 
 type winoFwdJob struct {
 	k       *kset
+	pool    *parPool
+	gemm    *sgemmWorkspace // when the tasks run in a loop on the caller
 	p       winoPlan
 	y, x, u []float32
 	bias    []float32
@@ -389,10 +404,9 @@ type winoFwdJob struct {
 	s       *WinogradScratch
 }
 
-func (j *winoFwdJob) task(t int) { j.taskW(t, 0) }
-
-// taskW computes the output of chunk c.
-func (j *winoFwdJob) taskW(c, w int) {
+// task computes the output of chunk c on goroutine w.
+func (j *winoFwdJob) task(c, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	p := &j.p
 	wk := &j.s.work[w]
 	b0, b1 := p.images(c)
@@ -413,7 +427,7 @@ func (j *winoFwdJob) taskW(c, w int) {
 	}
 	cc := p.cin * p.cout
 	for xi := 0; xi < 16; xi++ {
-		gemm1(false, false, tiles, p.cout, p.cin, v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, m[xi*ldm:], p.cout)
+		gemm1(ws, false, false, tiles, p.cout, p.cin, v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, m[xi*ldm:], p.cout)
 	}
 	var dst [4]*float32
 	t = 0
@@ -430,6 +444,8 @@ func (j *winoFwdJob) taskW(c, w int) {
 
 type winoBackJob struct {
 	k            *kset
+	pool         *parPool
+	gemm         *sgemmWorkspace // when the tasks run in a loop on the caller
 	p            winoPlan
 	dx, dy, y, x []float32
 	u            []float32
@@ -437,10 +453,10 @@ type winoBackJob struct {
 	s            *WinogradScratch
 }
 
-func (j *winoBackJob) task(t int) { j.taskW(t, 0) }
-
-// taskW computes group g: its partial dU and db, and dx for its images.
-func (j *winoBackJob) taskW(g, w int) {
+// task computes group g on goroutine w: its partial dU and db, and dx for
+// its images.
+func (j *winoBackJob) task(g, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	p := &j.p
 	wk := &j.s.work[w]
 	cc := p.cin * p.cout
@@ -489,14 +505,14 @@ func (j *winoBackJob) taskW(g, w int) {
 			beta = 0
 		}
 		for xi := 0; xi < 16; xi++ {
-			gemm1(true, false, p.cin, p.cout, tiles, v[xi*ldv:], p.cin, m[xi*ldm:], p.cout, beta, du[xi*cc:], p.cout)
+			gemm1(ws, true, false, p.cin, p.cout, tiles, v[xi*ldv:], p.cin, m[xi*ldm:], p.cout, beta, du[xi*cc:], p.cout)
 		}
 		if j.dx == nil {
 			continue
 		}
 		// dV = dM·Uᵀ over V, then dx = Σ B·dV·Bᵀ.
 		for xi := 0; xi < 16; xi++ {
-			gemm1(false, true, tiles, p.cin, p.cout, m[xi*ldm:], p.cout, j.u[xi*cc:], p.cout, 0, v[xi*ldv:], p.cin)
+			gemm1(ws, false, true, tiles, p.cin, p.cout, m[xi*ldm:], p.cout, j.u[xi*cc:], p.cout, 0, v[xi*ldv:], p.cin)
 		}
 		// Tiles go in row-major order, so a pixel is first reached at patch
 		// row i ≥ 2 (or in the first tile row) and column j ≥ 2 (or in the

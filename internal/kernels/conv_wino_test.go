@@ -116,7 +116,7 @@ func TestWinogradConv(t *testing.T) {
 					winoClose(t, "ref", ref, want, mag, winoTol)
 					x0, u0 := ktClone(x), ktClone(u)
 					var first []float32
-					for _, p := range ktPaths() {
+					for _, p := range ktPaths(t) {
 						var s WinogradScratch
 						y, all := ktOut(len(want), ktSentinel)
 						ktOn(p, func(e exec) {
@@ -251,7 +251,7 @@ func TestWinogradConvBackward(t *testing.T) {
 						before[i] = ktClone(s)
 					}
 					var first [][]float32
-					for _, p := range ktPaths() {
+					for _, p := range ktPaths(t) {
 						var s WinogradScratch
 						du, duAll := ktOut(len(u), ktSentinel)
 						var dx, dxAll, db, dbAll []float32

@@ -104,6 +104,7 @@ func KernelSet() string { return sgemmKernels[0].set }
 // its parallel regions are spread.
 type exec struct {
 	k         *kset
+	pool      *parPool
 	procs     int // goroutines a region may use
 	minWork   int // elements below which a region stays on the caller
 	winoTiles int // tiles a Winograd chunk aims at
@@ -111,5 +112,5 @@ type exec struct {
 
 // std is how the exported kernels run.
 func std() exec {
-	return exec{k: active, procs: runtime.GOMAXPROCS(0), minWork: parMinWork, winoTiles: winoChunkTiles}
+	return exec{k: active, pool: &parShared, procs: runtime.GOMAXPROCS(0), minWork: parMinWork, winoTiles: winoChunkTiles}
 }

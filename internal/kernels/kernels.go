@@ -151,7 +151,7 @@ func (e exec) ColSum(dst, x []float32, rows, cols int) {
 	lenCheck("ColSum", "x", len(x), rows*cols)
 	j := colSumJob{k: e.k, dst: dst, x: x, rows: rows, cols: cols}
 	tasks := parCount(colSumBlock, cols)
-	if !parRun(e, &parShared.slots.colSum, j, tasks, rows*cols) {
+	if !parRun(e, &e.pool.slots.colSum, j, tasks, rows*cols) {
 		e.k.colSum(dst[:cols], x, rows, cols)
 	}
 }

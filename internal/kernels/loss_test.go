@@ -33,7 +33,7 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 				}
 				wantLoss, wantHits := SoftmaxCrossEntropyRef(want, logits, labels, tc.n, tc.classes, eps)
 				var losses []float64
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					name := fmt.Sprintf("%v/eps=%v/grad=%v/%v", tc, eps, grad, p)
 					var d, all []float32
 					if grad {
@@ -79,7 +79,7 @@ func TestSoftmaxCrossEntropyHand(t *testing.T) {
 	l1 := -(0.1*math.Log(0.75) + 0.9*math.Log(0.25))
 	wantLoss := (l0 + l1) / 2
 	wantGrad := []float64{(0.5 - 0.9) / 2, (0.5 - 0.1) / 2, (0.75 - 0.1) / 2, (0.25 - 0.9) / 2}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		d := make([]float32, 4)
 		var loss float64
 		var hits int

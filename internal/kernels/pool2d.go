@@ -15,7 +15,7 @@ type maxPoolJob struct {
 	per        int
 }
 
-func (j *maxPoolJob) task(t int) {
+func (j *maxPoolJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*(j.h/2))
 	j.rows(lo, hi)
 }
@@ -26,7 +26,7 @@ func (e exec) maxPool2x2(y []float32, idx []int32, x []float32, n, h, w, c int) 
 		return
 	}
 	j := maxPoolJob{k: e.k, y: y, idx: idx, x: x, n: n, h: h, w: w, c: c, per: max(1, parGrain/(ow*c))}
-	if !parRun(e, &parShared.slots.maxPool, j, parCount(j.per, rows), 4*rows*ow*c) {
+	if !parRun(e, &e.pool.slots.maxPool, j, parCount(j.per, rows), 4*rows*ow*c) {
 		j.rows(0, rows)
 	}
 }
@@ -80,7 +80,7 @@ type globalMaxPoolJob struct {
 	per      int
 }
 
-func (j *globalMaxPoolJob) task(t int) {
+func (j *globalMaxPoolJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n)
 	j.images(lo, hi)
 }
@@ -90,7 +90,7 @@ func (e exec) globalMaxPool(y []float32, idx []int32, x []float32, n, hw, c int)
 		return
 	}
 	j := globalMaxPoolJob{k: e.k, y: y, idx: idx, x: x, n: n, hw: hw, c: c, per: max(1, parGrain/(hw*c))}
-	if !parRun(e, &parShared.slots.global, j, parCount(j.per, n), n*hw*c) {
+	if !parRun(e, &e.pool.slots.global, j, parCount(j.per, n), n*hw*c) {
 		j.images(0, n)
 	}
 }
@@ -140,7 +140,7 @@ type maxPool2x2BackJob struct {
 	bad        atomic.Bool
 }
 
-func (j *maxPool2x2BackJob) task(t int) {
+func (j *maxPool2x2BackJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*(j.h/2))
 	j.rows(lo, hi)
 }
@@ -155,13 +155,13 @@ func (e exec) maxPool2x2Backward(dx, dy []float32, idx []int32, n, h, w, c int) 
 	per := max(1, parGrain/(ow*c))
 	tasks := parCount(per, rows)
 	var bad bool
-	if e.procs > 1 && tasks > 1 && 4*out >= e.minWork && parShared.mu.TryLock() {
-		j := &parShared.slots.maxBack2
+	if e.procs > 1 && tasks > 1 && 4*out >= e.minWork && e.pool.mu.TryLock() {
+		j := &e.pool.slots.maxBack2
 		*j = maxPool2x2BackJob{k: e.k, dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c, per: per}
-		parShared.region(j, tasks, e.procs)
+		e.pool.region(j, tasks, e.procs)
 		bad = j.bad.Load()
 		*j = maxPool2x2BackJob{}
-		parShared.mu.Unlock()
+		e.pool.mu.Unlock()
 	} else {
 		j := maxPool2x2BackJob{k: e.k, dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c, per: per}
 		j.rows(0, rows)
@@ -234,7 +234,7 @@ type maxPoolBackJob struct {
 	dx []float32
 }
 
-func (j *maxPoolBackJob) task(t int) {
+func (j *maxPoolBackJob) task(t, _ int) {
 	lo, hi := parSpan(t, 4*parGrain, len(j.dx))
 	clear(j.dx[lo:hi])
 }
@@ -242,7 +242,7 @@ func (j *maxPoolBackJob) task(t int) {
 func (e exec) maxPoolBackward(dx, dy []float32, idx []int32, nx int) {
 	dx = dx[:nx]
 	j := maxPoolBackJob{dx: dx}
-	if !parRun(e, &parShared.slots.maxBack, j, parCount(4*parGrain, nx), nx) {
+	if !parRun(e, &e.pool.slots.maxBack, j, parCount(4*parGrain, nx), nx) {
 		clear(dx)
 	}
 	idx = idx[:len(dy)]

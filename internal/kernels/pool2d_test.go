@@ -27,7 +27,7 @@ func TestMaxPool2x2(t *testing.T) {
 			out := n * (h / 2) * (w / 2) * c
 			want, wantIdx := make([]float32, out), make([]int32, out)
 			MaxPool2x2Ref(want, wantIdx, x, n, h, w, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				y, all := ktOut(out, 42)
 				idxAll := make([]int32, out+2*ktGuard)
@@ -87,7 +87,7 @@ func TestMaxPoolHand(t *testing.T) {
 				}
 			}
 			wantIdx := ((tc.at/2)*w + tc.at%2) * c
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				y, idx := make([]float32, c), make([]int32, c)
 				ktOn(p, func(e exec) { e.MaxPool2x2(y, idx, x, 1, h, w, c) })
 				for ch := 0; ch < c; ch++ {
@@ -113,7 +113,7 @@ func TestGlobalMaxPool(t *testing.T) {
 			x := gen(rng, n*hw*c, 1)
 			want, wantIdx := make([]float32, n*c), make([]int32, n*c)
 			GlobalMaxPoolRef(want, wantIdx, x, n, hw, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				y, all := ktOut(n*c, 42)
 				idx := make([]int32, n*c)
@@ -147,7 +147,7 @@ func TestMaxPoolBackward(t *testing.T) {
 		dy := ktVec(rng, out, 1)
 		want := ktRand(rng, len(x), 0)
 		MaxPoolBackwardRef(want, dy, idx, len(x))
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			dx, all := ktOut(len(x), 42)
 			dy0 := ktClone(dy)
@@ -162,7 +162,7 @@ func TestMaxPoolBackward(t *testing.T) {
 	dy := []float32{1, 2, neg0, 3}
 	idx := []int32{1, 1, 2, 4}
 	want := []float32{0, 3, 0, 0, 3}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		dx := []float32{9, 9, 9, 9, 9}
 		ktOn(p, func(e exec) { e.MaxPoolBackward(dx, dy, idx, 5) })
 		ktSame(t, "by hand/"+p.String(), dx, want)
@@ -181,7 +181,7 @@ func TestMaxPool2x2Backward(t *testing.T) {
 			dy := ktVec(rng, out, 1)
 			want := ktRand(rng, len(x), 0)
 			MaxPool2x2BackwardRef(want, dy, idx, n, h, w, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				dx, all := ktOut(len(x), 42)
 				dy0 := ktClone(dy)
@@ -220,7 +220,7 @@ func TestMaxPool2x2BackwardForeign(t *testing.T) {
 			dy := ktRand(rng, out, 0)
 			want := make([]float32, len(x))
 			MaxPool2x2BackwardRef(want, dy, foreign, n, h, w, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				dx := ktRand(rng, len(x), 0)
 				ktOn(p, func(e exec) { e.MaxPool2x2Backward(dx, dy, foreign, n, h, w, c) })
 				ktSame(t, fmt.Sprintf("%v/entry %d/%v", s, k, p), dx, want)

@@ -56,9 +56,11 @@ type sgemmArgs struct {
 // sgemmHow is how a product runs. Tests and tuning set what Sgemm chooses
 // by itself.
 type sgemmHow struct {
-	kern   *sgemmKernel // the micro-kernel; nil: sgemmPick chooses by shape
-	procs  int          // goroutines to use at most
-	direct sgemmDirect  // whether A and B are read in place
+	kern   *sgemmKernel    // the micro-kernel; nil: sgemmPick chooses by shape
+	procs  int             // goroutines to use at most
+	pool   *parPool        // the pool to use when procs > 1; nil: parShared
+	ws     *sgemmWorkspace // the workspace when on one goroutine; nil: one from getSpace
+	direct sgemmDirect     // whether A and B are read in place
 }
 
 // sgemm runs the product as how says.
@@ -88,42 +90,32 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 		}
 		kern = sgemmPick(g.m, g.n, procs)
 	}
-	j := newJob()
-	j.sgemmArgs = g
-	j.bias, j.relu = bias, relu
-	j.kern = kern
+	j := sgemmJob{sgemmArgs: g, bias: bias, relu: relu, kern: kern}
 	j.kc = balance(g.k, kern.kc, 1)
 	j.direct = how.direct.a(kern, g.transA, g.lda)
 	j.directB = how.direct.b(kern, g.transB, g.m)
 	j.tm, j.tn = sgemmGrid(kern, g.m, g.n, g.k, procs, j.direct)
-	j.next.Store(0)
-	j.done.Store(0)
-	j.refs.Store(1)
-
-	if helpers := min(j.tm*j.tn, procs) - 1; helpers > 0 {
-		sgemmWorkers.ensure(helpers)
-		for range helpers {
-			// Jobs still queued mean the workers are behind (busy with
-			// other calls, or short of CPU): this goroutine then does the
-			// tasks itself rather than pile up more.
-			if len(sgemmWorkers.jobs) >= helpers {
-				break
-			}
-			j.refs.Add(1)
-			select {
-			case sgemmWorkers.jobs <- j:
-			default:
-				j.refs.Add(-1)
-			}
-		}
+	tasks := j.tm * j.tn
+	p := how.pool
+	if p == nil {
+		p = &parShared
 	}
-	ws := getSpace()
-	j.work(ws)
-	putSpace(ws)
-	// Wait for the tasks, not for the helpers: one that wakes up late finds
-	// nothing left to do, and must not hold this call up.
-	<-j.finished
-	j.release()
+	if tasks > 1 && procs > 1 && p.mu.TryLock() {
+		p.slots.sgemm = j
+		p.slots.sgemm.spaces = p.gemmSpaces(min(procs, tasks))
+		p.region(&p.slots.sgemm, tasks, procs)
+		p.slots.sgemm = sgemmJob{}
+		p.mu.Unlock()
+		return
+	}
+	ws := how.ws
+	if ws == nil {
+		ws = getSpace()
+		defer putSpace(ws)
+	}
+	for t := range tasks {
+		j.run(ws, t)
+	}
 }
 
 // sgemmNarrow reports whether C is too narrow for the kernels' tiles and
@@ -145,7 +137,12 @@ func sgemmNarrow(m, n int) bool {
 // then sets C to its transpose plus beta·C, and adds the bias and applies
 // the ReLU if bias is not nil.
 func sgemmTransposed(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
-	ws := getSpace()
+	// The product below uses ws.a and ws.b of how.ws, if any; ws.t is free.
+	ws := how.ws
+	if ws == nil {
+		ws = getSpace()
+		defer putSpace(ws)
+	}
 	ws.t = grow(ws.t, g.m*g.n)
 	t, m, n := ws.t, g.m, g.n
 	sgemm(how, sgemmArgs{!g.transB, !g.transA, n, m, g.k, g.alpha, g.b, g.ldb, g.a, g.lda, 0, t, m})
@@ -175,7 +172,6 @@ func sgemmTransposed(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 	if bias != nil {
 		biasTile(g.c, g.ldc, m, n, bias, relu)
 	}
-	putSpace(ws)
 }
 
 func (g *sgemmArgs) check() {

@@ -1,67 +1,28 @@
 package kernels
 
-import "sync/atomic"
-
-// sgemmJob is one Sgemm call shared by the goroutines working on it. Its
-// tasks are the tm×tn rectangles of C, claimed through next.
+// sgemmJob is one product cut into tm×tn rectangles of C: the tasks of a
+// region of the pool, or of a loop on the calling goroutine.
 type sgemmJob struct {
 	sgemmArgs
-	kern     *sgemmKernel
-	kc       int
-	tm, tn   int
-	direct   bool          // read A in place rather than packing it
-	directB  bool          // read B in place rather than packing it
-	bias     []float32     // if not nil, added to each row of C at the end
-	relu     bool          // with bias: then clamp C at zero
-	next     atomic.Int64  // the next task to claim
-	done     atomic.Int64  // tasks finished
-	refs     atomic.Int64  // goroutines holding the job; the last one recycles it
-	finished chan struct{} // receives once all tasks are done
+	kern    *sgemmKernel
+	kc      int
+	tm, tn  int
+	direct  bool              // read A in place rather than packing it
+	directB bool              // read B in place rather than packing it
+	bias    []float32         // if not nil, added to each row of C at the end
+	relu    bool              // with bias: then clamp C at zero
+	spaces  []*sgemmWorkspace // in a region, the workspace of each goroutine
 }
 
-// sgemmJobs holds recycled jobs. It is a channel rather than a sync.Pool
-// because the last holder of a job is often a worker, and a sync.Pool
-// would keep it in that worker's P, out of the caller's reach.
-var sgemmJobs = make(chan *sgemmJob, 64)
+// task computes task t on goroutine w of a region.
+func (j *sgemmJob) task(t, w int) { j.run(j.spaces[w], t) }
 
-func newJob() *sgemmJob {
-	select {
-	case j := <-sgemmJobs:
-		return j
-	default:
-		return &sgemmJob{finished: make(chan struct{}, 1)}
-	}
-}
-
-// work runs tasks until none is left to claim. Whoever finishes the last
-// task signals finished.
-func (j *sgemmJob) work(ws *sgemmWorkspace) {
-	tasks := int64(j.tm * j.tn)
-	for {
-		t := j.next.Add(1) - 1
-		if t >= tasks {
-			return
-		}
-		i0, i1 := split(j.m, j.kern.mr, j.tm, int(t)/j.tn)
-		j0, j1 := split(j.n, j.kern.nr, j.tn, int(t)%j.tn)
-		if i0 < i1 && j0 < j1 {
-			j.block(ws, i0, i1, j0, j1)
-		}
-		if j.done.Add(1) == tasks {
-			j.finished <- struct{}{}
-		}
-	}
-}
-
-// release drops one goroutine's hold on the job; the last one returns it
-// to the pool, without the references to the caller's slices.
-func (j *sgemmJob) release() {
-	if j.refs.Add(-1) == 0 {
-		j.sgemmArgs, j.bias = sgemmArgs{}, nil
-		select {
-		case sgemmJobs <- j:
-		default: // enough are kept
-		}
+// run computes rectangle t of C with workspace ws.
+func (j *sgemmJob) run(ws *sgemmWorkspace, t int) {
+	i0, i1 := split(j.m, j.kern.mr, j.tm, t/j.tn)
+	j0, j1 := split(j.n, j.kern.nr, j.tn, t%j.tn)
+	if i0 < i1 && j0 < j1 {
+		j.block(ws, i0, i1, j0, j1)
 	}
 }
 
@@ -73,8 +34,8 @@ type sgemmWorkspace struct {
 	tmp  [maxTile]float32
 }
 
-// sgemmSpaces holds the workspaces of calling goroutines between calls. A
-// channel, like sgemmJobs: a sync.Pool would miss whenever the caller has
+// sgemmSpaces holds the workspaces of serial products between calls. A
+// channel rather than a sync.Pool, which would miss whenever the caller has
 // moved to another P since, and allocate.
 var sgemmSpaces = make(chan *sgemmWorkspace, 64)
 

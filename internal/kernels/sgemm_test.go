@@ -191,7 +191,7 @@ func TestSgemmShapes(t *testing.T) {
 			}
 			for _, mode := range directModes(kern) {
 				for _, tc := range cases {
-					runCase(t, rng, sgemmHow{kern, 1, mode}, tc)
+					runCase(t, rng, sgemmHow{kern: kern, procs: 1, direct: mode}, tc)
 				}
 			}
 		})
@@ -211,7 +211,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 					// Two blocks of k, so beta is applied once and not again.
 					tc := gemmCase{tr[0], tr[1], 2*kern.mr + 1, kern.nr + 3, kern.kc + 7, alpha, beta, 2}
 					for _, mode := range directModes(kern) {
-						runCase(t, rng, sgemmHow{kern, 2, mode}, tc)
+						runCase(t, rng, sgemmHow{kern: kern, procs: 2, direct: mode}, tc)
 					}
 				}
 			}
@@ -270,7 +270,7 @@ func TestSgemmParallelBits(t *testing.T) {
 			for _, mode := range directModes(kern) {
 				for _, procs := range []int{1, 2, 3, 4, 7} {
 					copy(o.cbuf, c0)
-					sgemm(sgemmHow{kern, procs, mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+					sgemm(sgemmHow{kern: kern, procs: procs, direct: mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 					if first == nil {
 						first = slices.Clone(o.cbuf)
 						continue
@@ -399,7 +399,7 @@ func TestSgemmKernelsAgree(t *testing.T) {
 			}
 			for _, mode := range directModes(kern) {
 				copy(o.cbuf, c0)
-				sgemm(sgemmHow{kern, 2, mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+				sgemm(sgemmHow{kern: kern, procs: 2, direct: mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 				if first == nil {
 					first = slices.Clone(o.cbuf)
 				} else if !slices.Equal(first, o.cbuf) {
@@ -410,12 +410,15 @@ func TestSgemmKernelsAgree(t *testing.T) {
 	}
 }
 
+// TestSgemmAllocs checks that products allocate nothing in steady state,
+// serial and on the pool, whose helpers must have run tasks. It counts the
+// process's allocations, so it is not parallel, and runs on a pool of its
+// own.
 func TestSgemmAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("sync.Pool drops items under the race detector")
-	}
-	// A plain product, a narrow one (computed transposed) and a fused bias.
-	for _, s := range []benchShape{{100, 70, 150, false, false}, {128, 10, 256, false, false}, {256, 10, 128, true, false}} {
+	pool := ktPool(t)
+	h0 := pool.helped.Load()
+	// Plain products, a narrow one (computed transposed) and a fused bias.
+	for _, s := range []benchShape{{100, 70, 150, false, false}, {512, 256, 256, false, false}, {128, 10, 256, false, false}, {256, 10, 128, true, false}} {
 		a, b, c := benchOperands(s)
 		lda := s.k
 		if s.transA {
@@ -423,36 +426,15 @@ func TestSgemmAllocs(t *testing.T) {
 		}
 		bias := make([]float32, s.n)
 		for _, procs := range []int{1, 2} {
-			f := func() {
-				sgemm(sgemmHow{procs: procs}, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
-				sgemmBias(sgemmHow{procs: procs}, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
-			}
-			// Warm up until every worker has taken a task and grown its
-			// buffers.
-			for range 50 {
-				f()
-			}
-			// Counted by hand: testing.AllocsPerRun sets GOMAXPROCS to 1,
-			// which would leave the workers no CPU. The count is
-			// process-wide, so a stray runtime allocation elsewhere can
-			// land in a window: a leak shows in every window, so the
-			// test asks for one clean window out of three.
-			var got uint64
-			for range 3 {
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				for range 20 {
-					f()
-				}
-				runtime.ReadMemStats(&after)
-				if got = after.Mallocs - before.Mallocs; got == 0 {
-					break
-				}
-			}
-			if got != 0 {
-				t.Errorf("%v on %d goroutines: %d allocations in 20 calls, want 0", s, procs, got)
-			}
+			how := sgemmHow{procs: procs, pool: pool}
+			ktAllocFree(t, fmt.Sprintf("%v on %d goroutines", s, procs), func() {
+				sgemm(how, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
+				sgemmBias(how, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
+			})
 		}
+	}
+	if pool.helped.Load() == h0 && runtime.GOMAXPROCS(0) > 1 {
+		t.Errorf("no helper of the pool ran a task: the parallel path was not measured")
 	}
 }
 
