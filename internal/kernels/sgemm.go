@@ -217,3 +217,18 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 	}
 }
+
+// gemm1 is Sgemm with alpha 1 on the calling goroutine alone, with
+// workspace ws, for the tasks of a region.
+func gemm1(ws *sgemmWorkspace, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(sgemmHow{procs: 1, ws: ws}, sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc})
+}
+
+// gemmSpace returns the SGEMM workspace of goroutine w of a region, or
+// serial, the one of a loop on the calling goroutine, if it is not nil.
+func gemmSpace(pool *parPool, serial *sgemmWorkspace, w int) *sgemmWorkspace {
+	if serial != nil {
+		return serial
+	}
+	return pool.gemm[w]
+}
