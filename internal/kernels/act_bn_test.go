@@ -35,6 +35,7 @@ func ktNewBN(rng *rand.Rand, rows, cols, off int) *ktBN {
 }
 
 func TestBatchNormStats(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
@@ -54,6 +55,7 @@ func TestBatchNormStats(t *testing.T) {
 }
 
 func TestBatchNormForward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(43, 44))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
@@ -88,6 +90,7 @@ func TestBatchNormForward(t *testing.T) {
 }
 
 func TestBatchNormBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(45, 46))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
@@ -137,6 +140,7 @@ func TestBatchNormBackward(t *testing.T) {
 // TestBatchNormHand checks the statistics, the forward pass and both
 // gradients on one column worked out by hand.
 func TestBatchNormHand(t *testing.T) {
+	t.Parallel()
 	near := func(name string, got []float32, want ...float64) {
 		t.Helper()
 		for i, w := range want {
@@ -210,6 +214,7 @@ func ktBNLoss(x, gamma, beta, w []float64, rows, cols int, relu bool) float64 {
 // TestBatchNormGrad compares both backward kernels with float64 central
 // differences of the training-mode forward pass.
 func TestBatchNormGrad(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(47, 48))
 	const rows, cols = 6, 3
 	for _, relu := range []bool{false, true} {

@@ -27,6 +27,7 @@ func ktVec(rng *rand.Rand, n, off int) []float32 {
 var ktLens = []int{0, 1, 7, 8, 9, 31, 32, 33, 100, parGrain - 1, parGrain + 9, 3*parGrain + 17}
 
 func TestElementwise(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	type kernel struct {
 		name    string
@@ -75,6 +76,7 @@ func TestElementwise(t *testing.T) {
 // bit, on both outputs (the weights and the momentum buffer), with and
 // without weight decay (−0 counts as none, as in the reference).
 func TestSGDMomentum(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, hp := range [][3]float32{{0.01, 0, 0.9}, {0.1, 5e-4, 0.9}, {0.05, float32(math.Copysign(0, -1)), 0.5}, {1e-3, 1e-2, 0}} {
 		lr, wd, mom := hp[0], hp[1], hp[2]
@@ -105,6 +107,7 @@ func TestSGDMomentum(t *testing.T) {
 // TestElementwiseAlias runs the kernels documented as in-place safe with
 // the output on top of an input.
 func TestElementwiseAlias(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	const n = 1000
 	for _, p := range ktPaths(t) {
@@ -130,6 +133,7 @@ func TestElementwiseAlias(t *testing.T) {
 // TestReLUSpecials pins the values the references define for NaN and -0,
 // which an instruction with the wrong operand order would change.
 func TestReLUSpecials(t *testing.T) {
+	t.Parallel()
 	neg0 := float32(math.Copysign(0, -1))
 	nan := float32(math.NaN())
 	x := []float32{-2, neg0, 0, nan, 3, -1, 2, neg0, nan}
@@ -160,6 +164,7 @@ var ktShapes2D = [][2]int{
 }
 
 func TestAddBiasReLU(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, s := range ktShapes2D {
 		rows, cols := s[0], s[1]
@@ -182,6 +187,7 @@ func TestAddBiasReLU(t *testing.T) {
 }
 
 func TestColSum(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, s := range ktShapes2D {
 		rows, cols := s[0], s[1]
@@ -205,6 +211,7 @@ func TestColSum(t *testing.T) {
 // caller with the package prefix, before any goroutine or assembly sees
 // them.
 func TestBadArgs(t *testing.T) {
+	t.Parallel()
 	s := make([]float32, 10)
 	idx := make([]int32, 10)
 	for _, tc := range []struct {

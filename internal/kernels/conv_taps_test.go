@@ -26,6 +26,7 @@ var tapShapes = [][5]int{
 const convTol = 1e-5
 
 func TestConv3x3Taps(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, sh := range tapShapes {
 		n, h, w, cin, cout := sh[0], sh[1], sh[2], sh[3], sh[4]
@@ -69,6 +70,7 @@ func TestConv3x3Taps(t *testing.T) {
 }
 
 func TestConv3x3TapsBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, sh := range tapShapes {
 		n, h, w, cin, cout := sh[0], sh[1], sh[2], sh[3], sh[4]
@@ -118,6 +120,7 @@ func TestConv3x3TapsBackward(t *testing.T) {
 // TestTapPairs: each output pixel of an h × w image is reached by exactly
 // the input pixels of its window, and the input-side walk is its mirror.
 func TestTapPairs(t *testing.T) {
+	t.Parallel()
 	for _, hw := range [][2]int{{1, 1}, {3, 3}, {2, 5}, {4, 4}} {
 		h, w := hw[0], hw[1]
 		fwd, back := map[[2]int]int{}, map[[2]int]int{}

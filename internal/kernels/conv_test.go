@@ -22,6 +22,7 @@ var ktShapes4D = func() [][4]int {
 }()
 
 func TestIm2col3x3(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -46,6 +47,7 @@ func TestIm2col3x3(t *testing.T) {
 // TestIm2colStreaming runs im2col on a col buffer large enough for the
 // streaming stores, aligned (streaming) and not (ordinary stores).
 func TestIm2colStreaming(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large buffers")
 	}
@@ -68,6 +70,7 @@ func TestIm2colStreaming(t *testing.T) {
 }
 
 func TestCol2im3x3(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -89,6 +92,7 @@ func TestCol2im3x3(t *testing.T) {
 // TestCol2imAdjoint checks <im2col(x), g> = <x, col2im(g)> in float64, the
 // property that makes col2im the gradient of im2col.
 func TestCol2imAdjoint(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, s := range [][4]int{{1, 1, 1, 1}, {2, 3, 4, 5}, {1, 7, 7, 8}} {
 		n, h, w, c := s[0], s[1], s[2], s[3]

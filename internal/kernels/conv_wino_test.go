@@ -90,6 +90,7 @@ func withWinoChunk(e exec, tiles int) exec {
 }
 
 func TestWinogradConv(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, sh := range winoShapes {
 		for _, relu := range []bool{false, true} {
@@ -215,6 +216,7 @@ func winoSpread(dwm, dxm []float64, n, h, w, cin, cout int) {
 }
 
 func TestWinogradConvBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, sh := range winoShapes {
 		for _, relu := range []bool{false, true} {
@@ -299,6 +301,7 @@ func TestWinogradConvBackward(t *testing.T) {
 // alone, and that WinogradWeightsGrad is the transpose of WinogradWeights,
 // ⟨G·g·Gᵀ, du⟩ = ⟨g, Gᵀ·du·G⟩.
 func TestWinogradWeights(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	const cin, cout = 3, 5
 	w := ktRand(rng, 9*cin*cout, 1)
@@ -341,6 +344,7 @@ func TestWinogradWeights(t *testing.T) {
 // TestWinogradPlan pins how shapes are cut: whole images per chunk, every
 // chunk in exactly one group, and a partial dU within its budget.
 func TestWinogradPlan(t *testing.T) {
+	t.Parallel()
 	for _, c := range [][5]int{{128, 28, 28, 32, 64}, {128, 14, 14, 64, 128}, {128, 7, 7, 128, 256}, {3, 5, 5, 2, 2}, {1, 1, 1, 1, 1}} {
 		p := newWinoPlan(c[0], c[1], c[2], c[3], c[4], winoChunkTiles)
 		seen := 0

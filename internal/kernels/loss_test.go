@@ -16,6 +16,7 @@ func ktLabels(rng *rand.Rand, n, classes int) []uint8 {
 }
 
 func TestSoftmaxCrossEntropy(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, tc := range []struct{ n, classes int }{
 		{1, 1}, {1, 10}, {3, 2}, {128, 10}, {255, 10}, {256, 10}, {257, 10}, {1000, 10}, {600, 3},
@@ -71,6 +72,7 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 // TestSoftmaxCrossEntropyHand checks label smoothing on values worked out by
 // hand: row 0 is uniform over two classes, row 1 has p = (3/4, 1/4).
 func TestSoftmaxCrossEntropyHand(t *testing.T) {
+	t.Parallel()
 	logits := []float32{0, 0, float32(math.Log(3)), 0}
 	labels := []uint8{0, 1}
 	const eps = 0.2
@@ -102,6 +104,7 @@ func TestSoftmaxCrossEntropyHand(t *testing.T) {
 // differences of the reference's loss. Logits are float32, so the step
 // actually taken is measured after rounding.
 func TestSoftmaxCrossEntropyGrad(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(33, 34))
 	const n, classes = 5, 7
 	for _, eps := range []float32{0, 0.1} {

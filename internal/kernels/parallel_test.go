@@ -141,12 +141,14 @@ func (j *ktCountJob) task(t, _ int) { j.hits[t].Add(1) }
 // number of tasks and goroutines, and that a region started inside a region
 // runs serially instead of deadlocking.
 func TestParRegion(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	for _, procs := range []int{1, 2, 3, 8} {
 		for _, tasks := range []int{1, 2, 3, 7, 100} {
 			j := &ktCountJob{hits: make([]atomic.Int32, tasks)}
-			parShared.mu.Lock()
-			parShared.region(j, tasks, procs)
-			parShared.mu.Unlock()
+			pool.mu.Lock()
+			pool.region(j, tasks, procs)
+			pool.mu.Unlock()
 			for i := range j.hits {
 				if n := j.hits[i].Load(); n != 1 {
 					t.Fatalf("procs %d, tasks %d: task %d ran %d times", procs, tasks, i, n)
@@ -155,22 +157,22 @@ func TestParRegion(t *testing.T) {
 		}
 	}
 	// With the pool held, kernels still run (serially).
-	parShared.mu.Lock()
-	defer parShared.mu.Unlock()
-	old := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(old)
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	e := exec{k: active, pool: pool, procs: 2, minWork: 0, winoTiles: winoChunkTiles}
 	x := make([]float32, 1<<18)
 	for i := range x {
 		x[i] = float32(i%7) - 3
 	}
 	y := make([]float32, len(x))
-	ReLU(y, x)
+	e.ReLU(y, x)
 	want := make([]float32, len(x))
 	ReLURef(want, x)
 	ktSame(t, "ReLU with the pool busy", y, want)
 }
 
 func TestParSpan(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		t, size, total, lo, hi int
 	}{

@@ -19,6 +19,7 @@ func ktTies(rng *rand.Rand, n, off int) []float32 {
 }
 
 func TestMaxPool2x2(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -55,6 +56,7 @@ func TestMaxPool2x2(t *testing.T) {
 // for the assembly (c = 8, every channel the same window) and the Go code
 // (c = 1).
 func TestMaxPoolHand(t *testing.T) {
+	t.Parallel()
 	nan := float32(math.NaN())
 	neg0 := float32(math.Copysign(0, -1))
 	for _, tc := range []struct {
@@ -106,6 +108,7 @@ func TestMaxPoolHand(t *testing.T) {
 }
 
 func TestGlobalMaxPool(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(23, 24))
 	for _, s := range [][3]int{{0, 3, 4}, {2, 1, 3}, {1, 9, 1}, {3, 9, 17}, {2, 49, 8}, {128, 9, 256}, {5, 7, 32}} {
 		n, hw, c := s[0], s[1], s[2]
@@ -137,6 +140,7 @@ func TestGlobalMaxPool(t *testing.T) {
 }
 
 func TestMaxPoolBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(25, 26))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -170,6 +174,7 @@ func TestMaxPoolBackward(t *testing.T) {
 }
 
 func TestMaxPool2x2Backward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(27, 28))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -207,6 +212,7 @@ func TestMaxPool2x2Backward(t *testing.T) {
 // (outside their window, repeated): the kernel must notice and still give
 // the reference's bits.
 func TestMaxPool2x2BackwardForeign(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(29, 30))
 	for _, s := range [][4]int{{2, 4, 4, 8}, {2, 5, 3, 3}, {3, 28, 28, 32}} {
 		n, h, w, c := s[0], s[1], s[2], s[3]

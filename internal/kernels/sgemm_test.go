@@ -163,6 +163,7 @@ func edgeSizes(b ...int) []int {
 }
 
 func TestSgemmShapes(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, kern := range testKernels() {
 		t.Run(kern.name, func(t *testing.T) {
@@ -199,6 +200,8 @@ func TestSgemmShapes(t *testing.T) {
 }
 
 func TestSgemmAlphaBeta(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	scalars := []float32{0, 1, -1, 0.5, 2.5}
 	if testing.Short() {
@@ -211,7 +214,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 					// Two blocks of k, so beta is applied once and not again.
 					tc := gemmCase{tr[0], tr[1], 2*kern.mr + 1, kern.nr + 3, kern.kc + 7, alpha, beta, 2}
 					for _, mode := range directModes(kern) {
-						runCase(t, rng, sgemmHow{kern: kern, procs: 2, direct: mode}, tc)
+						runCase(t, rng, sgemmHow{kern: kern, procs: 2, direct: mode, pool: pool}, tc)
 					}
 				}
 			}
@@ -222,6 +225,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 // TestSgemmBetaZeroNaN checks that beta 0 overwrites NaNs in C rather than
 // multiplying them, as BLAS requires, also when alpha or k is 0.
 func TestSgemmBetaZeroNaN(t *testing.T) {
+	t.Parallel()
 	for _, kern := range testKernels() {
 		for _, tc := range []struct{ m, n, k int }{{13, 35, 40}, {6, 16, 8}, {5, 5, 0}} {
 			for _, alpha := range []float32{0, 1} {
@@ -253,6 +257,8 @@ func TestSgemmBetaZeroNaN(t *testing.T) {
 // number of goroutines, to the bit, for every kernel and through Sgemm with
 // GOMAXPROCS itself changed.
 func TestSgemmParallelBits(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	cases := []gemmCase{
 		{false, false, 301, 157, 530, 1, 0, 1},
@@ -270,7 +276,7 @@ func TestSgemmParallelBits(t *testing.T) {
 			for _, mode := range directModes(kern) {
 				for _, procs := range []int{1, 2, 3, 4, 7} {
 					copy(o.cbuf, c0)
-					sgemm(sgemmHow{kern: kern, procs: procs, direct: mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+					sgemm(sgemmHow{kern: kern, procs: procs, direct: mode, pool: pool}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 					if first == nil {
 						first = slices.Clone(o.cbuf)
 						continue
@@ -292,7 +298,7 @@ func TestSgemmParallelBits(t *testing.T) {
 		var first []float32
 		for _, procs := range []int{1, 2, 4} {
 			copy(o.cbuf, c0)
-			sgemm(sgemmHow{procs: procs}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+			sgemm(sgemmHow{procs: procs, pool: pool}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 			if first == nil {
 				first = slices.Clone(o.cbuf)
 			} else if !slices.Equal(first, o.cbuf) {
@@ -306,6 +312,7 @@ func TestSgemmParallelBits(t *testing.T) {
 // assembly ones, against sgemmTileGo, the loop they implement, with guard
 // bands around the tile.
 func TestSgemmTileAsm(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, kern := range testKernels() {
 		mr, nr := kern.mr, kern.nr
@@ -380,6 +387,8 @@ func TestSgemmTileAsm(t *testing.T) {
 // for a shape never changes a result. They share kc and each element is one
 // chain of fused multiply-adds in k order.
 func TestSgemmKernelsAgree(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	if len(sgemmAsmKernels) < 1 {
 		t.Skip("no assembly kernel on this build or CPU")
 	}
@@ -399,7 +408,7 @@ func TestSgemmKernelsAgree(t *testing.T) {
 			}
 			for _, mode := range directModes(kern) {
 				copy(o.cbuf, c0)
-				sgemm(sgemmHow{kern: kern, procs: 2, direct: mode}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+				sgemm(sgemmHow{kern: kern, procs: 2, direct: mode, pool: pool}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 				if first == nil {
 					first = slices.Clone(o.cbuf)
 				} else if !slices.Equal(first, o.cbuf) {
@@ -439,6 +448,7 @@ func TestSgemmAllocs(t *testing.T) {
 }
 
 func TestSgemmBadArgs(t *testing.T) {
+	t.Parallel()
 	s := make([]float32, 100)
 	tests := []struct {
 		name    string
@@ -480,6 +490,7 @@ func TestSgemmBadArgs(t *testing.T) {
 }
 
 func TestSgemmGrid(t *testing.T) {
+	t.Parallel()
 	// Properties rather than exact grids, which follow a cost model: how
 	// many tasks, and along which side C is cut.
 	tests := []struct {
@@ -532,6 +543,7 @@ var avx2Like = &sgemmKernel{name: "6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2
 // guard bands, and to the bit against Sgemm followed by AddBiasReLURef,
 // which does the same arithmetic in two passes.
 func TestSgemmBias(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 14))
 	var cases []gemmCase
 	for _, tr := range [4][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -589,6 +601,8 @@ func TestSgemmBias(t *testing.T) {
 // taller, which Sgemm computes transposed when A is transposed, with every
 // transpose, alpha and beta, and leading dimensions past the width.
 func TestSgemmNarrow(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	rng := rand.New(rand.NewPCG(15, 16))
 	// The narrowest tile of this build's kernels: 16 with AVX2, 2 in Go.
 	minNR := sgemmKernels[0].nr
@@ -608,7 +622,7 @@ func TestSgemmNarrow(t *testing.T) {
 						t.Fatalf("%v: not narrow", tc)
 					}
 					for _, procs := range []int{1, 2} {
-						runCase(t, rng, sgemmHow{procs: procs}, tc)
+						runCase(t, rng, sgemmHow{procs: procs, pool: pool}, tc)
 					}
 				}
 			}
@@ -619,6 +633,7 @@ func TestSgemmNarrow(t *testing.T) {
 // TestSgemmPack checks packA and packB, with and without the assembly
 // helpers, against their definition, zero padding included.
 func TestSgemmPack(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, kern := range testKernels() {
 		for _, w := range []int{4, 6, 8, 12, 16, 32} {
@@ -675,6 +690,7 @@ func TestSgemmPack(t *testing.T) {
 
 // TestKernelSet checks that KernelSet names the set Sgemm uses.
 func TestKernelSet(t *testing.T) {
+	t.Parallel()
 	want := map[string]string{"avx512-12x32": "AVX-512", "avx2-6x16": "AVX2", "neon-8x12": "NEON", "go3x2": "portable Go"}[sgemmKernels[0].name]
 	if got := KernelSet(); got != want || want == "" {
 		t.Fatalf("KernelSet() = %q with first kernel %s, want %q", got, sgemmKernels[0].name, want)
