@@ -132,7 +132,7 @@ func BenchmarkSgemmSerial(b *testing.B) {
 }
 
 // BenchmarkSgemmDirect compares packing A with reading it in place, for
-// tuning sgemmDirectA.
+// tuning sgemmDirect.a.
 func BenchmarkSgemmDirect(b *testing.B) {
 	for _, s := range benchShapes {
 		for _, mode := range []sgemmDirect{sgemmPacked, sgemmInPlace} {
