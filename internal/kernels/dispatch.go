@@ -18,6 +18,10 @@ import "runtime"
 // run the Go twins and the assembly side by side, at any parallelism,
 // without touching a global.
 
+// The doc comment of each assembly function's Go declaration is its
+// reference loop, in which a pointer argument p is indexed as p[i], the
+// i-th element from p.
+
 // kset is one implementation of each kernel that has assembly. The doc
 // comments of the Go twins (the ...Go functions) say what each computes.
 // Arguments that would point into the caller's stack (small arrays) are

@@ -4,16 +4,20 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// The assembly micro-kernels. Each computes an mr×nr tile of sgemmTileGo
-// with one chain of fused multiply-adds per element, in k order, and the
-// same final step, so they all give the same bits. With fma(x, y, z) the
-// product x·y plus z rounded once to float32, the packed form is
+// The assembly micro-kernels compute a tile of sgemmTileGo with one chain
+// of fused multiply-adds per element, in k order, and the same final step,
+// so they all give the same bits; fma(x, y, z) below is x·y + z rounded
+// once to float32. The Strided forms read A in place (either transpose)
+// and B in place; with rsa = 1, csa = mr and ldb = nr they read packed
+// panels.
+
+// sgemmKernel6x16AVX2 is
 //
-//	for i := 0; i < mr; i++ {
-//		for j := 0; j < nr; j++ {
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 16; j++ {
 //			var acc float32
 //			for p := 0; p < k; p++ {
-//				acc = fma(a[p*mr+i], b[p*nr+j], acc)
+//				acc = fma(a[p*6+i], b[p*16+j], acc)
 //			}
 //			if beta == 0 { // C is not read
 //				c[i*ldc+j] = alpha * acc
@@ -23,32 +27,69 @@ import "golang.org/x/sys/cpu"
 //		}
 //	}
 //
-// and the Strided form reads a[i*rsa+p*csa] for a[p*mr+i] and b[p*ldb+j]
-// for b[p*nr+j], which covers A in place, either transpose, and B in place.
-
-// sgemmKernel6x16AVX2 is the loop above with mr, nr = 6, 16: 12 YMM
-// accumulators, two loads of B and six broadcasts of A per step.
+// with 12 YMM accumulators, two loads of B and six broadcasts of A per step.
 //
 //go:noescape
 func sgemmKernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// sgemmKernel6x16StridedAVX2 is the Strided form of the loop above with
-// mr, nr = 6, 16.
+// sgemmKernel6x16StridedAVX2 is
+//
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 16; j++ {
+//			var acc float32
+//			for p := 0; p < k; p++ {
+//				acc = fma(a[i*rsa+p*csa], b[p*ldb+j], acc)
+//			}
+//			if beta == 0 { // C is not read
+//				c[i*ldc+j] = alpha * acc
+//			} else {
+//				c[i*ldc+j] = fma(alpha, acc, beta*c[i*ldc+j])
+//			}
+//		}
+//	}
 //
 //go:noescape
 func sgemmKernel6x16StridedAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32, rsa, csa, ldb int)
 
-// sgemmKernel12x32AVX512 is the loop above with mr, nr = 12, 32: 24 ZMM
-// accumulators, two loads of B and twelve broadcasts of A per step. Zen 4
-// runs a 512-bit FMA as two 256-bit halves, so the peak is that of AVX2,
-// but the larger tile needs half the loads per FMA and half the traffic
-// from L2.
+// sgemmKernel12x32AVX512 is
+//
+//	for i := 0; i < 12; i++ {
+//		for j := 0; j < 32; j++ {
+//			var acc float32
+//			for p := 0; p < k; p++ {
+//				acc = fma(a[p*12+i], b[p*32+j], acc)
+//			}
+//			if beta == 0 { // C is not read
+//				c[i*ldc+j] = alpha * acc
+//			} else {
+//				c[i*ldc+j] = fma(alpha, acc, beta*c[i*ldc+j])
+//			}
+//		}
+//	}
+//
+// with 24 ZMM accumulators, two loads of B and twelve broadcasts of A per
+// step. Zen 4 runs a 512-bit FMA as two 256-bit halves, so the peak is that
+// of AVX2, but the larger tile needs half the loads per FMA and half the
+// traffic from L2.
 //
 //go:noescape
 func sgemmKernel12x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// sgemmKernel12x32StridedAVX512 is the Strided form of the loop above with
-// mr, nr = 12, 32.
+// sgemmKernel12x32StridedAVX512 is
+//
+//	for i := 0; i < 12; i++ {
+//		for j := 0; j < 32; j++ {
+//			var acc float32
+//			for p := 0; p < k; p++ {
+//				acc = fma(a[i*rsa+p*csa], b[p*ldb+j], acc)
+//			}
+//			if beta == 0 { // C is not read
+//				c[i*ldc+j] = alpha * acc
+//			} else {
+//				c[i*ldc+j] = fma(alpha, acc, beta*c[i*ldc+j])
+//			}
+//		}
+//	}
 //
 //go:noescape
 func sgemmKernel12x32StridedAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32, rsa, csa, ldb int)
