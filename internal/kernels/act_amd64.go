@@ -177,3 +177,13 @@ func sgdMomentumAVX2Span(w, g, buf []float32, lr, wd, mom float32) {
 	}
 	SGDMomentumRef(w, g, buf, lr, wd, mom)
 }
+
+// ptrOrNil returns &s[0] after checking that s holds n values, or nil for a
+// nil s: the assembly's optional arguments.
+func ptrOrNil(s []float32, n int) *float32 {
+	if s == nil {
+		return nil
+	}
+	_ = s[n-1]
+	return &s[0]
+}

@@ -123,12 +123,7 @@ func bnForwardAVX2Span(y, xhat, x, mean, invstd, gamma, beta []float32, rows, st
 	}
 	last := (rows-1)*stride + n - 1
 	_, _, _, _, _ = y[last], x[last], invstd[n-1], gamma[n-1], beta[n-1]
-	var xh *float32
-	if xhat != nil {
-		_ = xhat[last]
-		xh = &xhat[0]
-	}
-	bnForwardAVX2(&y[0], xh, &x[0], &mean[0], &invstd[0], &gamma[0], &beta[0], rows, w, stride, relu)
+	bnForwardAVX2(&y[0], ptrOrNil(xhat, last+1), &x[0], &mean[0], &invstd[0], &gamma[0], &beta[0], rows, w, stride, relu)
 	if w < n {
 		if xhat != nil {
 			xhat = xhat[w:]
@@ -144,12 +139,7 @@ func bnBackSumsAVX2Span(dy, xhat, gamma, beta []float32, w, rows, stride int) (s
 	}
 	last := (rows-1)*stride + w - 1
 	_, _, _ = dy[last], xhat[last], gamma[w-1]
-	var bp *float32
-	if beta != nil {
-		_ = beta[w-1]
-		bp = &beta[0]
-	}
-	bnBackSumsAVX2(&sdy[0], &sdyx[0], &dy[0], &xhat[0], &gamma[0], bp, rows, v, stride)
+	bnBackSumsAVX2(&sdy[0], &sdyx[0], &dy[0], &xhat[0], &gamma[0], ptrOrNil(beta, w), rows, v, stride)
 	if v < w {
 		if beta != nil {
 			beta = beta[v:]
@@ -170,12 +160,7 @@ func bnBackDxAVX2Span(dx, dy, xhat, invstd, gamma, beta, dgamma, dbeta []float32
 	}
 	last := (rows-1)*stride + n - 1
 	_, _, _, _, _, _ = dx[last], dy[last], xhat[last], gamma[n-1], dgamma[n-1], dbeta[n-1]
-	var bp *float32
-	if beta != nil {
-		_ = beta[n-1]
-		bp = &beta[0]
-	}
-	bnBackDxAVX2(&dx[0], &dy[0], &xhat[0], &invstd[0], &gamma[0], bp, &dgamma[0], &dbeta[0], rows, w, stride, rinv)
+	bnBackDxAVX2(&dx[0], &dy[0], &xhat[0], &invstd[0], &gamma[0], ptrOrNil(beta, n), &dgamma[0], &dbeta[0], rows, w, stride, rinv)
 	if w < n {
 		if beta != nil {
 			beta = beta[w:]

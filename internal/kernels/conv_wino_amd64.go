@@ -110,12 +110,7 @@ func winoOutAVX2Span(dst [4]*float32, m []float32, ld int, bias []float32, c int
 		return
 	}
 	_ = m[15*ld+c-1]
-	var bp *float32
-	if bias != nil {
-		_ = bias[c-1]
-		bp = &bias[0]
-	}
-	winoOutAVX2(&dst, &m[0], ld, bp, c, relu)
+	winoOutAVX2(&dst, &m[0], ld, ptrOrNil(bias, c), c, relu)
 }
 
 func winoGradOutAVX2Span(m []float32, ld int, dy, y [4]*float32, db []float32, c int, relu bool) {
@@ -124,12 +119,7 @@ func winoGradOutAVX2Span(m []float32, ld int, dy, y [4]*float32, db []float32, c
 		return
 	}
 	_ = m[15*ld+c-1]
-	var dbp *float32
-	if db != nil {
-		_ = db[c-1]
-		dbp = &db[0]
-	}
-	winoGradOutAVX2(&m[0], ld, &dy, &y, dbp, c, relu)
+	winoGradOutAVX2(&m[0], ld, &dy, &y, ptrOrNil(db, c), c, relu)
 }
 
 func winoGradInAVX2Span(dst, acc [16]*float32, v []float32, ld, c int) {

@@ -80,14 +80,8 @@ const (
 // exception is a row-major A whose rows would crowd into a few L1 sets (a
 // power-of-two stride): the tile's rows then evict one another.
 func (d sgemmDirect) a(kern *sgemmKernel, transA bool, lda int) bool {
-	if kern.tileA == nil {
-		return false
-	}
-	switch d {
-	case sgemmPacked:
-		return false
-	case sgemmInPlace:
-		return true
+	if kern.tileA == nil || d != sgemmDirectAuto {
+		return kern.tileA != nil && d == sgemmInPlace
 	}
 	if transA {
 		return true
@@ -107,14 +101,8 @@ func (d sgemmDirect) a(kern *sgemmKernel, transA bool, lda int) bool {
 // when B is not transposed (its rows are the kernel's) and C has so few
 // rows that each panel of B serves one or two tiles.
 func (d sgemmDirect) b(kern *sgemmKernel, transB bool, m int) bool {
-	if kern.tileA == nil || transB {
-		return false
-	}
-	switch d {
-	case sgemmPacked:
-		return false
-	case sgemmInPlace:
-		return true
+	if kern.tileA == nil || transB || d != sgemmDirectAuto {
+		return kern.tileA != nil && !transB && d == sgemmInPlace
 	}
 	return m <= 2*kern.mr
 }
