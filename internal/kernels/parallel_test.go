@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -349,4 +350,23 @@ func TestKernelAllocs(t *testing.T) {
 		t.Errorf("no helper of the pool ran a task: the parallel path was not measured")
 	}
 	t.Logf("helpers ran tasks in the windows of %d kernels and paths", helped)
+}
+
+// TestKsets checks that every kernel of every set this build has is set: a
+// missing one would panic only on the CPUs that choose that set.
+func TestKsets(t *testing.T) {
+	t.Parallel()
+	for _, k := range ktSets() {
+		v := reflect.ValueOf(k).Elem()
+		for i := range v.NumField() {
+			if f := v.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+				t.Errorf("kset %s: %s is nil", k.name, v.Type().Field(i).Name)
+			}
+		}
+	}
+	for _, kern := range testKernels() {
+		if kern.tile == nil || kern.packRuns == nil || kern.packT8 == nil || kern.set == "" {
+			t.Errorf("SGEMM kernel %s lacks a tile, a packing loop or its set's name", kern.name)
+		}
+	}
 }
