@@ -1,8 +1,8 @@
 package kernels
 
 // Element-wise kernels: activations, bias, the optimiser's vector helpers and
-// the dropout mask. Each runs its vector part in assembly when kernAVX2 is
-// set and its tail (or all of it) in Go, with the arithmetic of its Ref.
+// the dropout mask. Each runs the function of its kset on spans of the
+// vector, with the arithmetic of its Ref.
 
 type elemOp uint8
 
@@ -20,6 +20,7 @@ const (
 // elemJob is an element-wise kernel over total elements, cut into tasks of
 // size elements (a multiple of cols for the row kernels).
 type elemJob struct {
+	k           *kset
 	op          elemOp
 	y, x, z     []float32
 	a, b, c     float32
@@ -27,18 +28,19 @@ type elemJob struct {
 	size, total int
 }
 
-func (j *elemJob) task(t int) {
+func (j *elemJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.size, j.total)
 	j.span(lo, hi)
 }
 
 // elemRun runs the job over all its elements, in parallel when it pays.
-func elemRun(j elemJob) {
+func (e exec) elemRun(j elemJob) {
+	j.k = e.k
 	j.size = parGrain
 	if j.cols > 0 {
 		j.size = max(1, parGrain/j.cols) * j.cols
 	}
-	if !parRun(&parShared.slots.elem, j, parCount(j.size, j.total), j.total) {
+	if !parRun(e, &e.pool.slots.elem, j, parCount(j.size, j.total), j.total) {
 		j.span(0, j.total)
 	}
 }
@@ -47,54 +49,42 @@ func elemRun(j elemJob) {
 func (j *elemJob) span(lo, hi int) {
 	switch j.op {
 	case opReLU:
-		reluSpan(j.y[lo:hi], j.x[lo:hi])
+		j.k.relu(j.y[lo:hi], j.x[lo:hi])
 	case opReLUBackward:
-		reluBackwardSpan(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi])
+		j.k.reluBackward(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi])
 	case opAddBias, opAddBiasReLU:
-		addBiasSpan(j.y[lo:hi], j.x[:j.cols], j.op == opAddBiasReLU)
+		addBiasSpan(j.k, j.y[lo:hi], j.x[:j.cols], j.op == opAddBiasReLU)
 	case opAxpy:
-		axpySpan(j.y[lo:hi], j.x[lo:hi], j.a)
+		j.k.axpy(j.y[lo:hi], j.x[lo:hi], j.a)
 	case opScale:
-		scaleSpan(j.y[lo:hi], j.a)
+		j.k.scale(j.y[lo:hi], j.a)
 	case opMulMask:
-		mulMaskSpan(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi])
+		j.k.mulMask(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi])
 	case opSGDMomentum:
-		sgdMomentumSpan(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi], j.a, j.b, j.c)
+		j.k.sgdMomentum(j.y[lo:hi], j.x[lo:hi], j.z[lo:hi], j.a, j.b, j.c)
 	}
 }
 
-// vecLen is the part of n that the 8-wide assembly handles.
-func vecLen(n int) int {
-	if !kernAVX2 {
-		return 0
-	}
-	return n &^ 7
-}
+// The Go twins of the element-wise assembly: each is the loop its
+// assembly runs, on any length.
 
-func reluSpan(y, x []float32) {
+// reluGo sets y[i] = x[i], or 0 where x[i] < 0.
+func reluGo(y, x []float32) {
 	y = y[:len(x)]
-	v := vecLen(len(x))
-	if v > 0 {
-		reluAVX2(&y[0], &x[0], v)
-	}
-	for i := v; i < len(x); i++ {
-		if x[i] < 0 {
+	for i, v := range x {
+		if v < 0 {
 			y[i] = 0
 		} else {
-			y[i] = x[i]
+			y[i] = v
 		}
 	}
 }
 
-// reluBackwardSpan sets dx = dy where y > 0, else 0.
-func reluBackwardSpan(dx, dy, y []float32) {
+// reluBackwardGo sets dx = dy where y > 0, else 0.
+func reluBackwardGo(dx, dy, y []float32) {
 	dx, dy = dx[:len(y)], dy[:len(y)]
-	v := vecLen(len(y))
-	if v > 0 {
-		reluBackwardAVX2(&dx[0], &dy[0], &y[0], v)
-	}
-	for i := v; i < len(y); i++ {
-		if y[i] > 0 {
+	for i, v := range y {
+		if v > 0 {
 			dx[i] = dy[i]
 		} else {
 			dx[i] = 0
@@ -102,24 +92,11 @@ func reluBackwardSpan(dx, dy, y []float32) {
 	}
 }
 
-// addBiasSpan adds bias to each of the whole rows in y.
-func addBiasSpan(y, bias []float32, relu bool) {
-	cols := len(bias)
-	if cols == 0 {
-		return
-	}
-	rows := len(y) / cols
-	w := vecLen(cols)
-	if w > 0 && rows > 0 {
-		addBiasAVX2(&y[0], &bias[0], rows, w, cols, relu)
-	}
-	if w == cols {
-		return
-	}
-	bias = bias[w:]
+// addBiasGo adds bias to rows rows of y, stride apart, clamping at zero if
+// relu is set.
+func addBiasGo(y, bias []float32, rows, stride int, relu bool) {
 	for r := 0; r < rows; r++ {
-		row := y[r*cols+w : r*cols+cols]
-		row = row[:len(bias)]
+		row := y[r*stride : r*stride+len(bias)]
 		if relu {
 			for j, b := range bias {
 				v := row[j] + b
@@ -136,77 +113,58 @@ func addBiasSpan(y, bias []float32, relu bool) {
 	}
 }
 
+// addBiasSpan adds bias to each of the whole rows in y.
+func addBiasSpan(k *kset, y, bias []float32, relu bool) {
+	if cols := len(bias); cols > 0 {
+		k.addBias(y, bias, len(y)/cols, cols, relu)
+	}
+}
+
 // colSumBlock is the width of a ColSum task: each task owns whole columns
 // and adds their rows in order, as ColSumRef does, so the bits are its bits.
 const colSumBlock = 32
 
 type colSumJob struct {
+	k          *kset
 	dst, x     []float32
 	rows, cols int
 }
 
-func (j *colSumJob) task(t int) {
+func (j *colSumJob) task(t, _ int) {
 	lo, hi := parSpan(t, colSumBlock, j.cols)
-	colSumCols(j.dst, j.x, j.rows, j.cols, lo, hi)
+	j.k.colSum(j.dst[lo:hi], j.x[lo:], j.rows, j.cols)
 }
 
-// colSumCols adds the sums of columns [lo, hi) of x into dst.
-func colSumCols(dst, x []float32, rows, cols, lo, hi int) {
-	w := vecLen(hi - lo)
-	if w > 0 && rows > 0 {
-		colSumAVX2(&dst[lo], &x[lo], rows, w, cols)
-	}
-	if lo+w == hi {
-		return
-	}
-	d := dst[lo+w : hi]
+// colSumGo adds the sums of the len(dst) columns of x (rows of stride
+// floats) into dst, row by row.
+func colSumGo(dst, x []float32, rows, stride int) {
 	for r := 0; r < rows; r++ {
-		row := x[r*cols+lo+w : r*cols+hi]
-		row = row[:len(d)]
+		row := x[r*stride : r*stride+len(dst)]
 		for k, v := range row {
-			d[k] += v
+			dst[k] += v
 		}
 	}
 }
 
-func axpySpan(y, x []float32, a float32) {
+// axpyGo sets y[i] += a·x[i], rounding the product first, as AxpyRef.
+func axpyGo(y, x []float32, a float32) {
 	y = y[:len(x)]
-	v := vecLen(len(x))
-	if v > 0 {
-		axpyAVX2(&y[0], &x[0], v, a)
-	}
-	for i := v; i < len(x); i++ {
-		y[i] += float32(a * x[i])
+	for i, v := range x {
+		y[i] += float32(a * v)
 	}
 }
 
-func scaleSpan(x []float32, a float32) {
-	v := vecLen(len(x))
-	if v > 0 {
-		scaleAVX2(&x[0], v, a)
-	}
-	for i := v; i < len(x); i++ {
+// scaleGo sets x[i] *= a.
+func scaleGo(x []float32, a float32) {
+	for i := range x {
 		x[i] *= a
 	}
 }
 
-func mulMaskSpan(y, x, mask []float32) {
+// mulMaskGo sets y[i] = x[i]·mask[i].
+func mulMaskGo(y, x, mask []float32) {
 	y, mask = y[:len(x)], mask[:len(x)]
-	v := vecLen(len(x))
-	if v > 0 {
-		mulMaskAVX2(&y[0], &x[0], &mask[0], v)
+	for i, v := range x {
+		y[i] = v * mask[i]
 	}
-	for i := v; i < len(x); i++ {
-		y[i] = x[i] * mask[i]
-	}
-}
-
-// sgdMomentumSpan is SGDMomentumRef on a span.
-func sgdMomentumSpan(w, g, buf []float32, lr, wd, mom float32) {
-	g, buf = g[:len(w)], buf[:len(w)]
-	v := vecLen(len(w))
-	if v > 0 {
-		sgdMomentumAVX2(&w[0], &g[0], &buf[0], v, lr, wd, mom)
-	}
-	SGDMomentumRef(w[v:], g[v:], buf[v:], lr, wd, mom)
 }

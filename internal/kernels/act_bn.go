@@ -11,71 +11,75 @@ package kernels
 const bnBlock = 16
 
 type bnStatsJob struct {
+	k                 *kset
 	mean, variance, x []float32
 	rows, cols        int
 }
 
-func (j *bnStatsJob) task(t int) {
+func (j *bnStatsJob) task(t, _ int) {
 	lo, hi := parSpan(t, bnBlock, j.cols)
-	bnStatsCols(j.mean, j.variance, j.x, j.rows, j.cols, lo, hi)
+	bnStatsCols(j.k, j.mean, j.variance, j.x, j.rows, j.cols, lo, hi)
 }
 
+// bnSums are float64 sums of up to bnBlock columns.
+type bnSums [bnBlock]float64
+
 // bnStatsCols does columns [lo, hi), at most bnBlock of them.
-func bnStatsCols(mean, variance, x []float32, rows, cols, lo, hi int) {
-	var s, m [bnBlock]float64
+func bnStatsCols(k *kset, mean, variance, x []float32, rows, cols, lo, hi int) {
 	if rows == 0 {
 		clear(mean[lo:hi])
 		clear(variance[lo:hi])
 		return
 	}
-	w := vecLen(hi - lo)
-	if w > 0 {
-		bnSumAVX2(&s[0], &x[lo], rows, w, cols)
+	w := hi - lo
+	m := k.bnSum(x[lo:], w, rows, cols)
+	for c := range w {
+		m[c] /= float64(rows)
 	}
-	if lo+w < hi {
-		// Row by row, so that each line of x is read once; the per-column
-		// order of the additions is the same.
-		acc := s[w : hi-lo]
-		for r := 0; r < rows; r++ {
-			row := x[r*cols+lo+w : r*cols+hi]
-			row = row[:len(acc)]
-			for k, v := range row {
-				acc[k] += float64(v)
-			}
-		}
-	}
-	for k := range hi - lo {
-		m[k] = s[k] / float64(rows)
-		s[k] = 0
-	}
-	if w > 0 {
-		bnSqDevAVX2(&s[0], &x[lo], &m[0], rows, w, cols)
-	}
-	if lo+w < hi {
-		acc, mt := s[w:hi-lo], m[w:hi-lo]
-		mt = mt[:len(acc)]
-		for r := 0; r < rows; r++ {
-			row := x[r*cols+lo+w : r*cols+hi]
-			row = row[:len(acc)]
-			for k, v := range row {
-				d := float64(v) - mt[k]
-				acc[k] += float64(d * d)
-			}
-		}
-	}
-	for k := range hi - lo {
-		mean[lo+k] = float32(m[k])
-		variance[lo+k] = float32(s[k] / float64(rows))
+	s := k.bnSqDev(x[lo:], m, w, rows, cols)
+	for c := range w {
+		mean[lo+c] = float32(m[c])
+		variance[lo+c] = float32(s[c] / float64(rows))
 	}
 }
 
+// bnSumGo returns the sums of the first w columns of x (rows of stride
+// floats) in float64, adding the rows in order. It goes row by row, so that
+// each line of x is read once; the order of each column's additions is the
+// same.
+func bnSumGo(x []float32, w, rows, stride int) (sum bnSums) {
+	acc := sum[:w]
+	for r := 0; r < rows; r++ {
+		row := x[r*stride : r*stride+w]
+		for c, v := range row {
+			acc[c] += float64(v)
+		}
+	}
+	return sum
+}
+
+// bnSqDevGo returns the sums of (x - mean)² over the first w columns of x
+// in float64, adding the rows in order.
+func bnSqDevGo(x []float32, mean bnSums, w, rows, stride int) (sum bnSums) {
+	acc, mt := sum[:w], mean[:w]
+	for r := 0; r < rows; r++ {
+		row := x[r*stride : r*stride+w]
+		for c, v := range row {
+			d := float64(v) - mt[c]
+			acc[c] += float64(d * d) // rounded: no fused multiply-add
+		}
+	}
+	return sum
+}
+
 type bnForwardJob struct {
+	k                                     *kset
 	y, xhat, x, mean, invstd, gamma, beta []float32
 	rows, cols                            int
 	relu                                  bool
 }
 
-func (j *bnForwardJob) task(t int) {
+func (j *bnForwardJob) task(t, _ int) {
 	per := max(1, parGrain/j.cols)
 	lo, hi := parSpan(t, per, j.rows)
 	j.span(lo, hi)
@@ -87,35 +91,28 @@ func (j *bnForwardJob) span(lo, hi int) {
 	if hi <= lo || cols == 0 {
 		return
 	}
-	x, y := j.x[lo*cols:hi*cols], j.y[lo*cols:hi*cols]
 	var xhat []float32
 	if j.xhat != nil {
 		xhat = j.xhat[lo*cols : hi*cols]
 	}
-	w := vecLen(cols)
-	if w > 0 {
-		var xh *float32
-		if xhat != nil {
-			xh = &xhat[0]
-		}
-		bnForwardAVX2(&y[0], xh, &x[0], &j.mean[0], &j.invstd[0], &j.gamma[0], &j.beta[0], hi-lo, w, cols, j.relu)
-	}
-	if w == cols {
-		return
-	}
-	mean, invstd, gamma, beta := j.mean[w:cols], j.invstd[w:cols], j.gamma[w:cols], j.beta[w:cols]
-	for r := 0; r < hi-lo; r++ {
-		xr, yr := x[r*cols+w:r*cols+cols], y[r*cols+w:r*cols+cols]
-		xr, yr = xr[:len(mean)], yr[:len(mean)]
+	j.k.bnForward(j.y[lo*cols:hi*cols], xhat, j.x[lo*cols:hi*cols], j.mean[:cols], j.invstd, j.gamma, j.beta, hi-lo, cols, j.relu)
+}
+
+// bnForwardGo normalises the len(mean) columns of rows rows of x (stride
+// floats apart) into y and, unless it is nil, xhat.
+func bnForwardGo(y, xhat, x, mean, invstd, gamma, beta []float32, rows, stride int, relu bool) {
+	n := len(mean)
+	invstd, gamma, beta = invstd[:n], gamma[:n], beta[:n]
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*stride:r*stride+n], y[r*stride:r*stride+n]
 		var hr []float32
 		if xhat != nil {
-			hr = xhat[r*cols+w : r*cols+cols]
-			hr = hr[:len(mean)]
+			hr = xhat[r*stride : r*stride+n]
 		}
 		for k := range mean {
 			xh := (xr[k] - mean[k]) * invstd[k]
 			v := float32(gamma[k]*xh) + beta[k]
-			if j.relu && v < 0 {
+			if relu && v < 0 {
 				v = 0
 			}
 			if hr != nil {
@@ -129,12 +126,13 @@ func (j *bnForwardJob) span(lo, hi int) {
 // bnBackJob runs in two regions: phase 0 sums by columns into dgamma and
 // dbeta, phase 1 writes dx by rows from those sums.
 type bnBackJob struct {
+	k                                                *kset
 	dx, dgamma, dbeta, dy, xhat, invstd, gamma, beta []float32
 	rows, cols                                       int
 	phase                                            int
 }
 
-func (j *bnBackJob) task(t int) {
+func (j *bnBackJob) task(t, _ int) {
 	if j.phase == 0 {
 		lo, hi := parSpan(t, bnBlock, j.cols)
 		j.sums(lo, hi)
@@ -147,33 +145,30 @@ func (j *bnBackJob) task(t int) {
 
 // sums sets dbeta and dgamma for columns [lo, hi), at most bnBlock of them.
 func (j *bnBackJob) sums(lo, hi int) {
-	var sdy, sdyx [bnBlock]float64
-	rows, cols := j.rows, j.cols
-	w := 0
-	if rows > 0 {
-		w = vecLen(hi - lo)
+	var beta []float32
+	if j.beta != nil {
+		beta = j.beta[lo:hi]
 	}
-	if w > 0 {
-		var beta *float32
-		if j.beta != nil {
-			beta = &j.beta[lo]
-		}
-		bnBackSumsAVX2(&sdy[0], &sdyx[0], &j.dy[lo], &j.xhat[lo], &j.gamma[lo], beta, rows, w, cols)
-	}
-	if lo+w < hi {
-		a, b := sdy[w:hi-lo], sdyx[w:hi-lo]
-		for r := 0; r < rows; r++ {
-			for k := range a {
-				i := r*cols + lo + w + k
-				g := bnGrad(j.dy[i], j.xhat[i], j.gamma, j.beta, lo+w+k)
-				a[k] += float64(g)
-				b[k] += float64(float64(g) * float64(j.xhat[i]))
-			}
-		}
-	}
+	sdy, sdyx := j.k.bnBackSums(j.dy[lo:], j.xhat[lo:], j.gamma[lo:hi], beta, hi-lo, j.rows, j.cols)
 	for k := range hi - lo {
 		j.dbeta[lo+k], j.dgamma[lo+k] = float32(sdy[k]), float32(sdyx[k])
 	}
+}
+
+// bnBackSumsGo returns the sums of g and g·xhat over the first w columns
+// in float64, adding the rows (stride floats apart) in order, where g is dy
+// masked as bnGrad masks it.
+func bnBackSumsGo(dy, xhat, gamma, beta []float32, w, rows, stride int) (sdy, sdyx bnSums) {
+	a, b := sdy[:w], sdyx[:w]
+	for r := 0; r < rows; r++ {
+		for k := range a {
+			i := r*stride + k
+			g := bnGrad(dy[i], xhat[i], gamma, beta, k)
+			a[k] += float64(g)
+			b[k] += float64(float64(g) * float64(xhat[i]))
+		}
+	}
+	return sdy, sdyx
 }
 
 // dxRows writes dx for rows [lo, hi).
@@ -183,54 +178,53 @@ func (j *bnBackJob) dxRows(lo, hi int) {
 		return
 	}
 	rinv := 1 / float32(j.rows)
-	dx, dy, xhat := j.dx[lo*cols:hi*cols], j.dy[lo*cols:hi*cols], j.xhat[lo*cols:hi*cols]
-	w := vecLen(cols)
-	if w > 0 {
-		var beta *float32
-		if j.beta != nil {
-			beta = &j.beta[0]
-		}
-		bnBackDxAVX2(&dx[0], &dy[0], &xhat[0], &j.invstd[0], &j.gamma[0], beta, &j.dgamma[0], &j.dbeta[0], hi-lo, w, cols, rinv)
-	}
-	for r := 0; r < hi-lo; r++ {
-		for c := w; c < cols; c++ {
-			i := r*cols + c
-			g := bnGrad(dy[i], xhat[i], j.gamma, j.beta, c)
-			k := j.gamma[c] * j.invstd[c]
-			m1, m2 := j.dbeta[c]*rinv, j.dgamma[c]*rinv
+	j.k.bnBackDx(j.dx[lo*cols:hi*cols], j.dy[lo*cols:hi*cols], j.xhat[lo*cols:hi*cols], j.invstd[:cols], j.gamma, j.beta, j.dgamma, j.dbeta, hi-lo, cols, rinv)
+}
+
+// bnBackDxGo writes the len(invstd) columns of rows rows of dx (stride
+// floats apart) from dy, xhat and the sums dgamma and dbeta.
+func bnBackDxGo(dx, dy, xhat, invstd, gamma, beta, dgamma, dbeta []float32, rows, stride int, rinv float32) {
+	for r := 0; r < rows; r++ {
+		for c := range invstd {
+			i := r*stride + c
+			g := bnGrad(dy[i], xhat[i], gamma, beta, c)
+			k := gamma[c] * invstd[c]
+			m1, m2 := dbeta[c]*rinv, dgamma[c]*rinv
 			dx[i] = k * ((g - m1) - float32(xhat[i]*m2))
 		}
 	}
 }
 
-func batchNormStats(mean, variance, x []float32, rows, cols int) {
-	j := bnStatsJob{mean: mean, variance: variance, x: x, rows: rows, cols: cols}
+func (e exec) batchNormStats(mean, variance, x []float32, rows, cols int) {
+	j := bnStatsJob{k: e.k, mean: mean, variance: variance, x: x, rows: rows, cols: cols}
 	tasks := parCount(bnBlock, cols)
-	if !parRun(&parShared.slots.bnStats, j, tasks, rows*cols) {
+	if !parRun(e, &e.pool.slots.bnStats, j, tasks, rows*cols) {
 		for t := range tasks {
-			j.task(t)
+			j.task(t, 0)
 		}
 	}
 }
 
-func batchNormForward(j bnForwardJob) {
+func (e exec) batchNormForward(j bnForwardJob) {
 	if j.cols == 0 {
 		return
 	}
+	j.k = e.k
 	per := max(1, parGrain/j.cols)
-	if !parRun(&parShared.slots.bnFwd, j, parCount(per, j.rows), j.rows*j.cols) {
+	if !parRun(e, &e.pool.slots.bnFwd, j, parCount(per, j.rows), j.rows*j.cols) {
 		j.span(0, j.rows)
 	}
 }
 
-func batchNormBackward(j bnBackJob) {
+func (e exec) batchNormBackward(j bnBackJob) {
 	if j.cols == 0 {
 		return
 	}
+	j.k = e.k
 	tasks := parCount(bnBlock, j.cols)
-	if !parRun(&parShared.slots.bnBack, j, tasks, j.rows*j.cols) {
+	if !parRun(e, &e.pool.slots.bnBack, j, tasks, j.rows*j.cols) {
 		for t := range tasks {
-			j.task(t)
+			j.task(t, 0)
 		}
 	}
 	if j.rows == 0 {
@@ -238,7 +232,7 @@ func batchNormBackward(j bnBackJob) {
 	}
 	j.phase = 1
 	per := max(1, parGrain/j.cols)
-	if !parRun(&parShared.slots.bnBack, j, parCount(per, j.rows), j.rows*j.cols) {
+	if !parRun(e, &e.pool.slots.bnBack, j, parCount(per, j.rows), j.rows*j.cols) {
 		j.dxRows(0, j.rows)
 	}
 }

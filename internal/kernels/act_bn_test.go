@@ -35,15 +35,16 @@ func ktNewBN(rng *rand.Rand, rows, cols, off int) *ktBN {
 }
 
 func TestBatchNormStats(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
-		for _, path := range ktPaths() {
+		for _, path := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, path)
 			mean, allM := ktOut(p.cols, 42)
 			vari, allV := ktOut(p.cols, 42)
 			x0 := ktClone(p.x)
-			ktOn(path, func() { BatchNormStats(mean, vari, p.x, p.rows, p.cols) })
+			ktOn(path, func(e exec) { e.BatchNormStats(mean, vari, p.x, p.rows, p.cols) })
 			ktSame(t, name+" mean", mean, p.mean)
 			ktSame(t, name+" variance", vari, p.vari)
 			ktGuards(t, name+" mean", allM)
@@ -54,6 +55,7 @@ func TestBatchNormStats(t *testing.T) {
 }
 
 func TestBatchNormForward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(43, 44))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
@@ -61,7 +63,7 @@ func TestBatchNormForward(t *testing.T) {
 			for _, keep := range []bool{true, false} {
 				want, wantXhat := make([]float32, len(p.x)), make([]float32, len(p.x))
 				BatchNormForwardRef(want, wantXhat, p.x, p.mean, p.invstd, p.g, p.b, p.rows, p.cols, relu)
-				for _, path := range ktPaths() {
+				for _, path := range ktPaths(t) {
 					name := fmt.Sprintf("%v/relu=%v/xhat=%v/%v", s, relu, keep, path)
 					y, allY := ktOut(len(p.x), 42)
 					var xhat, allX []float32
@@ -69,7 +71,7 @@ func TestBatchNormForward(t *testing.T) {
 						xhat, allX = ktOut(len(p.x), 42)
 					}
 					x0 := ktClone(p.x)
-					ktOn(path, func() { BatchNormForward(y, xhat, p.x, p.mean, p.invstd, p.g, p.b, p.rows, p.cols, relu) })
+					ktOn(path, func(e exec) { e.BatchNormForward(y, xhat, p.x, p.mean, p.invstd, p.g, p.b, p.rows, p.cols, relu) })
 					ktSame(t, name, y, want)
 					ktGuards(t, name, allY)
 					if keep {
@@ -88,6 +90,7 @@ func TestBatchNormForward(t *testing.T) {
 }
 
 func TestBatchNormBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(45, 46))
 	for _, s := range ktShapes2D {
 		p := ktNewBN(rng, s[0], s[1], 1)
@@ -99,17 +102,17 @@ func TestBatchNormBackward(t *testing.T) {
 			want := make([]float32, len(p.x))
 			wantG, wantB := make([]float32, p.cols), make([]float32, p.cols)
 			batchNormBackwardRef(want, wantG, wantB, p.dy, p.xhat, p.invstd, p.g, beta, p.rows, p.cols)
-			for _, path := range ktPaths() {
+			for _, path := range ktPaths(t) {
 				name := fmt.Sprintf("%v/relu=%v/%v", s, relu, path)
 				dx, allX := ktOut(len(p.x), 42)
 				dg, allG := ktOut(p.cols, 42)
 				db, allB := ktOut(p.cols, 42)
 				dy0, xhat0 := ktClone(p.dy), ktClone(p.xhat)
-				ktOn(path, func() {
+				ktOn(path, func(e exec) {
 					if relu {
-						BatchNormReLUBackward(dx, dg, db, p.dy, p.xhat, p.invstd, p.g, p.b, p.rows, p.cols)
+						e.BatchNormReLUBackward(dx, dg, db, p.dy, p.xhat, p.invstd, p.g, p.b, p.rows, p.cols)
 					} else {
-						BatchNormBackward(dx, dg, db, p.dy, p.xhat, p.invstd, p.g, p.rows, p.cols)
+						e.BatchNormBackward(dx, dg, db, p.dy, p.xhat, p.invstd, p.g, p.rows, p.cols)
 					}
 				})
 				ktSame(t, name+" dx", dx, want)
@@ -137,6 +140,7 @@ func TestBatchNormBackward(t *testing.T) {
 // TestBatchNormHand checks the statistics, the forward pass and both
 // gradients on one column worked out by hand.
 func TestBatchNormHand(t *testing.T) {
+	t.Parallel()
 	near := func(name string, got []float32, want ...float64) {
 		t.Helper()
 		for i, w := range want {
@@ -145,11 +149,11 @@ func TestBatchNormHand(t *testing.T) {
 			}
 		}
 	}
-	for _, path := range ktPaths() {
-		ktOn(path, func() {
+	for _, path := range ktPaths(t) {
+		ktOn(path, func(e exec) {
 			// Statistics of (1, 2, 3, 6): mean 3, variance (4+1+0+9)/4.
 			mean, vari := make([]float32, 1), make([]float32, 1)
-			BatchNormStats(mean, vari, []float32{1, 2, 3, 6}, 4, 1)
+			e.BatchNormStats(mean, vari, []float32{1, 2, 3, 6}, 4, 1)
 			near("mean", mean, 3)
 			near("variance", vari, 3.5)
 
@@ -157,23 +161,23 @@ func TestBatchNormHand(t *testing.T) {
 			x, one, zero := []float32{-1, 0, 1}, []float32{1}, []float32{0}
 			gamma, beta := []float32{2}, []float32{0.5}
 			y, xhat := make([]float32, 3), make([]float32, 3)
-			BatchNormForward(y, xhat, x, zero, one, gamma, beta, 3, 1, false)
+			e.BatchNormForward(y, xhat, x, zero, one, gamma, beta, 3, 1, false)
 			near("xhat", xhat, -1, 0, 1)
 			near("y", y, -1.5, 0.5, 2.5)
-			BatchNormForward(y, xhat, x, zero, one, gamma, beta, 3, 1, true)
+			e.BatchNormForward(y, xhat, x, zero, one, gamma, beta, 3, 1, true)
 			near("y relu", y, 0, 0.5, 2.5)
 
 			// dy = (1, 2, 4): dbeta 7, dgamma 3,
 			// dx = 2·((dy - 7/3) - xhat·1) = (-2/3, -2/3, 4/3).
 			dy := []float32{1, 2, 4}
 			dx, dg, db := make([]float32, 3), make([]float32, 1), make([]float32, 1)
-			BatchNormBackward(dx, dg, db, dy, xhat, one, gamma, 3, 1)
+			e.BatchNormBackward(dx, dg, db, dy, xhat, one, gamma, 3, 1)
 			near("dbeta", db, 7)
 			near("dgamma", dg, 3)
 			near("dx", dx, -2.0/3, -2.0/3, 4.0/3)
 			// With the ReLU, row 0 is cut: g = (0, 2, 4), dbeta 6,
 			// dgamma 4, dx = 2·((g - 2) - xhat·4/3) = (-4/3, 0, 4/3).
-			BatchNormReLUBackward(dx, dg, db, dy, xhat, one, gamma, beta, 3, 1)
+			e.BatchNormReLUBackward(dx, dg, db, dy, xhat, one, gamma, beta, 3, 1)
 			near("relu dbeta", db, 6)
 			near("relu dgamma", dg, 4)
 			near("relu dx", dx, -4.0/3, 0, 4.0/3)
@@ -210,6 +214,7 @@ func ktBNLoss(x, gamma, beta, w []float64, rows, cols int, relu bool) float64 {
 // TestBatchNormGrad compares both backward kernels with float64 central
 // differences of the training-mode forward pass.
 func TestBatchNormGrad(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(47, 48))
 	const rows, cols = 6, 3
 	for _, relu := range []bool{false, true} {

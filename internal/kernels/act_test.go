@@ -27,19 +27,21 @@ func ktVec(rng *rand.Rand, n, off int) []float32 {
 var ktLens = []int{0, 1, 7, 8, 9, 31, 32, 33, 100, parGrain - 1, parGrain + 9, 3*parGrain + 17}
 
 func TestElementwise(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	type kernel struct {
-		name      string
-		fast, ref func(y, a, b []float32)
-		inputs    int  // inputs a (and b) beyond y
-		inPlace   bool // y also read
+		name    string
+		fast    func(e exec, y, a, b []float32)
+		ref     func(y, a, b []float32)
+		inputs  int  // inputs a (and b) beyond y
+		inPlace bool // y also read
 	}
 	kernels := []kernel{
-		{"ReLU", func(y, a, _ []float32) { ReLU(y, a) }, func(y, a, _ []float32) { ReLURef(y, a) }, 1, false},
-		{"ReLUBackward", ReLUBackward, ReLUBackwardRef, 2, false},
-		{"Axpy", func(y, a, _ []float32) { Axpy(y, a, -0.75) }, func(y, a, _ []float32) { AxpyRef(y, a, -0.75) }, 1, true},
-		{"Scale", func(y, _, _ []float32) { Scale(y, 1.5) }, func(y, _, _ []float32) { ScaleRef(y, 1.5) }, 0, true},
-		{"MulMask", MulMask, MulMaskRef, 2, false},
+		{"ReLU", func(e exec, y, a, _ []float32) { e.ReLU(y, a) }, func(y, a, _ []float32) { ReLURef(y, a) }, 1, false},
+		{"ReLUBackward", exec.ReLUBackward, ReLUBackwardRef, 2, false},
+		{"Axpy", func(e exec, y, a, _ []float32) { e.Axpy(y, a, -0.75) }, func(y, a, _ []float32) { AxpyRef(y, a, -0.75) }, 1, true},
+		{"Scale", func(e exec, y, _, _ []float32) { e.Scale(y, 1.5) }, func(y, _, _ []float32) { ScaleRef(y, 1.5) }, 0, true},
+		{"MulMask", exec.MulMask, MulMaskRef, 2, false},
 	}
 	for _, k := range kernels {
 		for _, n := range ktLens {
@@ -48,16 +50,16 @@ func TestElementwise(t *testing.T) {
 				y0 := ktVec(rng, n, 0)
 				want := ktClone(y0)
 				k.ref(want, a, b)
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					name := fmt.Sprintf("%s/n=%d/off=%d/%v", k.name, n, off, p)
 					a0, b0 := ktClone(a), ktClone(b)
 					y, all := ktOut(n, 0)
 					copy(y, y0)
-					ktOn(p, func() {
+					ktOn(p, func(e exec) {
 						if k.inputs == 0 {
-							k.fast(y, nil, nil)
+							k.fast(e, y, nil, nil)
 						} else {
-							k.fast(y, a, b)
+							k.fast(e, y, a, b)
 						}
 					})
 					ktSame(t, name, y, want)
@@ -74,6 +76,7 @@ func TestElementwise(t *testing.T) {
 // bit, on both outputs (the weights and the momentum buffer), with and
 // without weight decay (−0 counts as none, as in the reference).
 func TestSGDMomentum(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, hp := range [][3]float32{{0.01, 0, 0.9}, {0.1, 5e-4, 0.9}, {0.05, float32(math.Copysign(0, -1)), 0.5}, {1e-3, 1e-2, 0}} {
 		lr, wd, mom := hp[0], hp[1], hp[2]
@@ -82,14 +85,14 @@ func TestSGDMomentum(t *testing.T) {
 				w0, g, b0 := ktVec(rng, n, off), ktVec(rng, n, 1-off), ktVec(rng, n, 0)
 				wantW, wantB := ktClone(w0), ktClone(b0)
 				SGDMomentumRef(wantW, g, wantB, lr, wd, mom)
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					name := fmt.Sprintf("lr=%v/wd=%v/mom=%v/n=%d/off=%d/%v", lr, wd, mom, n, off, p)
 					g0 := ktClone(g)
 					w, wAll := ktOut(n, 0)
 					buf, bAll := ktOut(n, 0)
 					copy(w, w0)
 					copy(buf, b0)
-					ktOn(p, func() { SGDMomentum(w, g, buf, lr, wd, mom) })
+					ktOn(p, func(e exec) { e.SGDMomentum(w, g, buf, lr, wd, mom) })
 					ktSame(t, name+" w", w, wantW)
 					ktSame(t, name+" buf", buf, wantB)
 					ktGuards(t, name+" w", wAll)
@@ -104,24 +107,25 @@ func TestSGDMomentum(t *testing.T) {
 // TestElementwiseAlias runs the kernels documented as in-place safe with
 // the output on top of an input.
 func TestElementwiseAlias(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	const n = 1000
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		x, y := ktVec(rng, n, 0), ktVec(rng, n, 0)
 		want := make([]float32, n)
 		ReLURef(want, x)
 		got := ktClone(x)
-		ktOn(p, func() { ReLU(got, got) })
+		ktOn(p, func(e exec) { e.ReLU(got, got) })
 		ktSame(t, "ReLU in place/"+p.String(), got, want)
 
 		ReLUBackwardRef(want, x, y)
 		got = ktClone(x)
-		ktOn(p, func() { ReLUBackward(got, got, y) })
+		ktOn(p, func(e exec) { e.ReLUBackward(got, got, y) })
 		ktSame(t, "ReLUBackward in place/"+p.String(), got, want)
 
 		MulMaskRef(want, x, y)
 		got = ktClone(x)
-		ktOn(p, func() { MulMask(got, got, y) })
+		ktOn(p, func(e exec) { e.MulMask(got, got, y) })
 		ktSame(t, "MulMask in place/"+p.String(), got, want)
 	}
 }
@@ -129,24 +133,25 @@ func TestElementwiseAlias(t *testing.T) {
 // TestReLUSpecials pins the values the references define for NaN and -0,
 // which an instruction with the wrong operand order would change.
 func TestReLUSpecials(t *testing.T) {
+	t.Parallel()
 	neg0 := float32(math.Copysign(0, -1))
 	nan := float32(math.NaN())
 	x := []float32{-2, neg0, 0, nan, 3, -1, 2, neg0, nan}
 	wantReLU := []float32{0, neg0, 0, nan, 3, 0, 2, neg0, nan}
 	dy := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	wantBack := []float32{0, 0, 0, 0, 5, 0, 7, 0, 0}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		y := make([]float32, len(x))
-		ktOn(p, func() { ReLU(y, x) })
+		ktOn(p, func(e exec) { e.ReLU(y, x) })
 		ktSame(t, "ReLU/"+p.String(), y, wantReLU)
-		ktOn(p, func() { ReLUBackward(y, dy, x) })
+		ktOn(p, func(e exec) { e.ReLUBackward(y, dy, x) })
 		ktSame(t, "ReLUBackward/"+p.String(), y, wantBack)
 		b := make([]float32, 8)
 		for i := range b {
 			b[i] = neg0 // x + -0 is x, -0 included
 		}
 		yb := append(ktClone(x[:8]), x[:8]...)
-		ktOn(p, func() { AddBiasReLU(yb, b, 2, 8, true) })
+		ktOn(p, func(e exec) { e.AddBiasReLU(yb, b, 2, 8, true) })
 		ktSame(t, "AddBiasReLU/"+p.String(), yb, append(ktClone(wantReLU[:8]), wantReLU[:8]...))
 	}
 }
@@ -159,6 +164,7 @@ var ktShapes2D = [][2]int{
 }
 
 func TestAddBiasReLU(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, s := range ktShapes2D {
 		rows, cols := s[0], s[1]
@@ -166,12 +172,12 @@ func TestAddBiasReLU(t *testing.T) {
 			y0, bias := ktVec(rng, rows*cols, 1), ktRand(rng, cols, 1)
 			want := ktClone(y0)
 			AddBiasReLURef(want, bias, rows, cols, relu)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%dx%d/relu=%v/%v", rows, cols, relu, p)
 				y, all := ktOut(rows*cols, 0)
 				copy(y, y0)
 				b0 := ktClone(bias)
-				ktOn(p, func() { AddBiasReLU(y, bias, rows, cols, relu) })
+				ktOn(p, func(e exec) { e.AddBiasReLU(y, bias, rows, cols, relu) })
 				ktSame(t, name, y, want)
 				ktGuards(t, name, all)
 				ktSame(t, name+" bias", bias, b0)
@@ -181,18 +187,19 @@ func TestAddBiasReLU(t *testing.T) {
 }
 
 func TestColSum(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, s := range ktShapes2D {
 		rows, cols := s[0], s[1]
 		x, d0 := ktRand(rng, rows*cols, 1), ktRand(rng, cols, 0)
 		want := ktClone(d0)
 		ColSumRef(want, x, rows, cols)
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%dx%d/%v", rows, cols, p)
 			dst, all := ktOut(cols, 0)
 			copy(dst, d0)
 			x0 := ktClone(x)
-			ktOn(p, func() { ColSum(dst, x, rows, cols) })
+			ktOn(p, func(e exec) { e.ColSum(dst, x, rows, cols) })
 			ktSame(t, name, dst, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" x", x, x0)
@@ -204,6 +211,7 @@ func TestColSum(t *testing.T) {
 // caller with the package prefix, before any goroutine or assembly sees
 // them.
 func TestBadArgs(t *testing.T) {
+	t.Parallel()
 	s := make([]float32, 10)
 	idx := make([]int32, 10)
 	for _, tc := range []struct {

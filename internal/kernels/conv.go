@@ -39,28 +39,29 @@ func convRowsPerTask(w, c int) int {
 const im2colNTMin = 16 << 20 / 4
 
 type im2colJob struct {
+	k          *kset
 	col, x     []float32
 	n, h, w, c int
 	per        int
 	nt         bool
 }
 
-func (j *im2colJob) task(t int) {
+func (j *im2colJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*j.h)
 	j.rows(lo, hi)
 }
 
-func im2col3x3(col, x []float32, n, h, w, c int) {
+func (e exec) im2col3x3(col, x []float32, n, h, w, c int) {
 	rows := n * h
 	size := rows * w * 9 * c
 	if size == 0 {
 		return
 	}
-	j := im2colJob{col: col, x: x, n: n, h: h, w: w, c: c, per: convRowsPerTask(w, c)}
+	j := im2colJob{k: e.k, col: col, x: x, n: n, h: h, w: w, c: c, per: convRowsPerTask(w, c)}
 	// Streaming stores need 32-byte alignment; col rows are 36·c bytes. The
 	// assembly fences them before it returns, on the core that made them.
 	j.nt = size >= im2colNTMin && uintptr(unsafe.Pointer(&col[0]))%32 == 0
-	if !parRun(&parShared.slots.im2col, j, parCount(j.per, rows), size) {
+	if !parRun(e, &e.pool.slots.im2col, j, parCount(j.per, rows), size) {
 		j.rows(0, rows)
 	}
 }
@@ -69,7 +70,6 @@ func im2col3x3(col, x []float32, n, h, w, c int) {
 func (j *im2colJob) rows(lo, hi int) {
 	h, w, c := j.h, j.w, j.c
 	k := 9 * c
-	asm := kernAVX2 && c%8 == 0
 	for r := lo; r < hi; r++ {
 		b, y := r/h, r%h
 		dst := j.col[r*w*k : (r+1)*w*k]
@@ -79,25 +79,16 @@ func (j *im2colJob) rows(lo, hi int) {
 				src[ky] = j.x[(b*h+iy)*w*c : (b*h+iy+1)*w*c]
 			}
 		}
-		if asm {
-			var p [3]*float32
-			for ky, s := range src {
-				if s != nil {
-					p[ky] = &s[0]
-				}
-			}
-			im2colRowAVX2(&dst[0], &p, w, c, j.nt)
-			continue
-		}
-		im2colRowGo(dst, &src, w, c)
+		j.k.im2colRow(dst, src, w, c, j.nt)
 	}
 }
 
 // im2colRowGo writes the w col rows of one image row from its three input
-// rows (nil above or below the image).
-func im2colRowGo(dst []float32, src *[3][]float32, w, c int) {
+// rows (nil above or below the image). nt (streaming stores) is for the
+// assembly.
+func im2colRowGo(dst []float32, src [3][]float32, w, c int, nt bool) {
 	if c == 1 {
-		im2colRowC1(dst, src, w)
+		im2colRowC1(dst, &src, w)
 		return
 	}
 	k := 9 * c
@@ -158,35 +149,33 @@ func im2colRowC1(dst []float32, src *[3][]float32, w int) {
 const col2imPrefetchMin = 32 << 20 / 4
 
 type col2imJob struct {
+	k          *kset
 	dx, col    []float32
 	n, h, w, c int
 	per        int
 	pf         bool // prefetch col: it is too large to be in the caches
 }
 
-func (j *col2imJob) task(t int) {
+func (j *col2imJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*j.h)
-	j.rows(lo, hi)
+	j.k.col2imRows(*j, lo, hi)
 }
 
-func col2im3x3(dx, col []float32, n, h, w, c int) {
+func (e exec) col2im3x3(dx, col []float32, n, h, w, c int) {
 	rows := n * h
 	size := rows * w * 9 * c
 	if size == 0 {
 		return
 	}
-	j := col2imJob{dx: dx, col: col, n: n, h: h, w: w, c: c, per: convRowsPerTask(w, c), pf: size >= col2imPrefetchMin}
-	if !parRun(&parShared.slots.col2im, j, parCount(j.per, rows), size) {
-		j.rows(0, rows)
+	j := col2imJob{k: e.k, dx: dx, col: col, n: n, h: h, w: w, c: c, per: convRowsPerTask(w, c), pf: size >= col2imPrefetchMin}
+	if !parRun(e, &e.pool.slots.col2im, j, parCount(j.per, rows), size) {
+		j.k.col2imRows(j, 0, rows)
 	}
 }
 
-// rows writes dx for image rows [lo, hi) (flat over n·h).
-func (j *col2imJob) rows(lo, hi int) {
-	if kernAVX2 && j.c%8 == 0 {
-		j.gather(lo, hi)
-		return
-	}
+// col2imRowsGo writes dx for image rows [lo, hi) (flat over n·h) by
+// scattering the col rows that reach them.
+func col2imRowsGo(j col2imJob, lo, hi int) {
 	h, w, c := j.h, j.w, j.c
 	k := 9 * c
 	clear(j.dx[lo*w*c : hi*w*c])
@@ -201,28 +190,6 @@ func (j *col2imJob) rows(lo, hi int) {
 			}
 		}
 		col2imRowGo(&dst, j.col[r*w*k:(r+1)*w*k], w, c)
-	}
-}
-
-// gather writes dx rows [lo, hi) with the assembly.
-func (j *col2imJob) gather(lo, hi int) {
-	h, w, c := j.h, j.w, j.c
-	k := 9 * c
-	for r := lo; r < hi; r++ {
-		b, iy := r/h, r%h
-		// q[i] is where the col rows of the i-th contributing image row
-		// start, advanced to the patch row ky = iy-y+1 that reads row iy.
-		var q [3]*float32
-		nq := 0
-		for y := max(iy-1, 0); y <= min(iy+1, h-1); y++ {
-			q[nq] = &j.col[(b*h+y)*w*k+(iy-y+1)*3*c]
-			nq++
-		}
-		var pf *float32
-		if end := (r + 3) * w * k; j.pf && end <= len(j.col) {
-			pf = &j.col[(r+2)*w*k]
-		}
-		col2imRowAVX2(&j.dx[r*w*c], &q, nq, w, c, pf)
 	}
 }
 

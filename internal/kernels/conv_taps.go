@@ -37,6 +37,10 @@ func tapPairs(p, h, w int, out bool, f func(t, other int)) {
 // (nil for none), clamped at zero if relu is set; see Conv3x3TapsRef. It
 // matches im2col and a GEMM to rounding.
 func Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
+	std().Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu)
+}
+
+func (e exec) Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
 	const fn = "Conv3x3Taps"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "y", len(y), n*h*w*cout)
@@ -48,28 +52,34 @@ func Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu bool) {
 	if n*h*w*cout == 0 {
 		return
 	}
-	j := tapsFwdJob{y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
-	if !parRun(&parShared.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
+	j := tapsFwdJob{k: e.k, pool: e.pool, y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
+	if !parRun(e, &e.pool.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
+		j.gemm = getSpace()
 		for o := 0; o < h*w; o++ {
-			j.task(o)
+			j.task(o, 0)
 		}
+		putSpace(j.gemm)
 	}
 }
 
 type tapsFwdJob struct {
+	k                   *kset
+	pool                *parPool
+	gemm                *sgemmWorkspace // when the tasks run in a loop on the caller
 	y, x, w, bias       []float32
 	n, h, wd, cin, cout int
 	relu                bool
 }
 
 // task computes output pixel o of every image.
-func (j *tapsFwdJob) task(o int) {
+func (j *tapsFwdJob) task(o, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	hw, cc := j.h*j.wd, j.cin*j.cout
 	yo := j.y[o*j.cout : (j.n-1)*hw*j.cout+(o+1)*j.cout]
 	beta := float32(0)
 	if j.cin > 0 {
 		tapPairs(o, j.h, j.wd, true, func(t, i int) {
-			gemm1(false, false, j.n, j.cout, j.cin, j.x[i*j.cin:], hw*j.cin, j.w[t*cc:], j.cout, beta, yo, hw*j.cout)
+			gemm1(ws, false, false, j.n, j.cout, j.cin, j.x[i*j.cin:], hw*j.cin, j.w[t*cc:], j.cout, beta, yo, hw*j.cout)
 			beta = 1
 		})
 	}
@@ -79,45 +89,27 @@ func (j *tapsFwdJob) task(o int) {
 		}
 	}
 	if j.bias != nil || j.relu {
-		stridedBiasReLU(yo, j.bias, j.n, j.cout, hw*j.cout, j.relu)
+		stridedBiasReLU(j.k, yo, j.bias, j.n, j.cout, hw*j.cout, j.relu)
 	}
 }
 
 // stridedBiasReLU adds bias (nil for none) to rows of cols floats, stride
 // apart, and clamps them at zero if relu is set, as AddBiasReLURef does.
-func stridedBiasReLU(y, bias []float32, rows, cols, stride int, relu bool) {
-	if kernAVX2 && cols >= 8 && bias != nil {
-		w := cols &^ 7
-		addBiasAVX2(&y[0], &bias[0], rows, w, stride, relu)
-		if w == cols {
-			return
-		}
-		for r := 0; r < rows; r++ {
-			biasReLURow(y[r*stride+w:r*stride+cols], bias[w:cols], relu)
-		}
+func stridedBiasReLU(k *kset, y, bias []float32, rows, cols, stride int, relu bool) {
+	if bias != nil {
+		k.addBias(y, bias[:cols], rows, stride, relu)
+		return
+	}
+	if !relu {
 		return
 	}
 	for r := 0; r < rows; r++ {
 		row := y[r*stride : r*stride+cols]
-		if bias != nil {
-			biasReLURow(row, bias[:cols], relu)
-		} else if relu {
-			for c, v := range row {
-				if v < 0 {
-					row[c] = 0
-				}
+		for c, v := range row {
+			if v < 0 {
+				row[c] = 0
 			}
 		}
-	}
-}
-
-func biasReLURow(row, bias []float32, relu bool) {
-	for c, b := range bias {
-		v := row[c] + b
-		if relu && v < 0 {
-			v = 0
-		}
-		row[c] = v
 	}
 }
 
@@ -126,6 +118,10 @@ func biasReLURow(row, bias []float32, relu bool) {
 // the ReLU, it sets dw ((9·cin) × cout) and dx (n, h, w, cin, unless nil);
 // see Conv3x3TapsBackwardRef.
 func Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
+	std().Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout)
+}
+
+func (e exec) Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
 	const fn = "Conv3x3TapsBackward"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "dw", len(dw), 9*cin*cout)
@@ -135,26 +131,31 @@ func Conv3x3TapsBackward(dx, dw, dz, x, wt []float32, n, h, w, cin, cout int) {
 	if dx != nil {
 		lenCheck(fn, "dx", len(dx), n*h*w*cin)
 	}
-	j := tapsBackJob{dx: dx, dw: dw, dz: dz, x: x, w: wt, n: n, h: h, wd: w, cin: cin, cout: cout}
+	j := tapsBackJob{pool: e.pool, dx: dx, dw: dw, dz: dz, x: x, w: wt, n: n, h: h, wd: w, cin: cin, cout: cout}
 	tasks := 9
 	if dx != nil {
 		tasks += h * w
 	}
-	if !parRun(&parShared.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
+	if !parRun(e, &e.pool.slots.tapsBack, j, tasks, 2*n*h*w*9*cin*cout) {
+		j.gemm = getSpace()
 		for t := 0; t < tasks; t++ {
-			j.task(t)
+			j.task(t, 0)
 		}
+		putSpace(j.gemm)
 	}
 }
 
 type tapsBackJob struct {
+	pool                *parPool
+	gemm                *sgemmWorkspace // when the tasks run in a loop on the caller
 	dx, dw, dz, x, w    []float32
 	n, h, wd, cin, cout int
 }
 
 // task computes the weight gradient of tap t < 9, or the input gradient of
 // pixel t−9 of every image.
-func (j *tapsBackJob) task(t int) {
+func (j *tapsBackJob) task(t, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	hw, cc := j.h*j.wd, j.cin*j.cout
 	if t < 9 {
 		dwt := j.dw[t*cc : (t+1)*cc]
@@ -168,7 +169,7 @@ func (j *tapsBackJob) task(t int) {
 					continue
 				}
 				i := iy*j.wd + ix
-				gemm1(true, false, j.cin, j.cout, j.n, j.x[i*j.cin:], hw*j.cin, j.dz[o*j.cout:], hw*j.cout, beta, dwt, j.cout)
+				gemm1(ws, true, false, j.cin, j.cout, j.n, j.x[i*j.cin:], hw*j.cin, j.dz[o*j.cout:], hw*j.cout, beta, dwt, j.cout)
 				beta = 1
 			}
 		}
@@ -185,7 +186,7 @@ func (j *tapsBackJob) task(t int) {
 	beta := float32(0)
 	if j.cout > 0 {
 		tapPairs(i, j.h, j.wd, false, func(tap, o int) {
-			gemm1(false, true, j.n, j.cin, j.cout, j.dz[o*j.cout:], hw*j.cout, j.w[tap*cc:], j.cout, beta, dxi, hw*j.cin)
+			gemm1(ws, false, true, j.n, j.cin, j.cout, j.dz[o*j.cout:], hw*j.cout, j.w[tap*cc:], j.cout, beta, dxi, hw*j.cin)
 			beta = 1
 		})
 	}

@@ -26,6 +26,7 @@ var tapShapes = [][5]int{
 const convTol = 1e-5
 
 func TestConv3x3Taps(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, sh := range tapShapes {
 		n, h, w, cin, cout := sh[0], sh[1], sh[2], sh[3], sh[4]
@@ -49,9 +50,9 @@ func TestConv3x3Taps(t *testing.T) {
 					winoClose(t, "ref", ref, want, mag, convTol)
 					x0, w0 := ktClone(x), ktClone(wt)
 					var first []float32
-					for _, p := range ktPaths() {
+					for _, p := range ktPaths(t) {
 						y, all := ktOut(len(want), ktSentinel)
-						ktOn(p, func() { Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu) })
+						ktOn(p, func(e exec) { e.Conv3x3Taps(y, x, wt, bias, n, h, w, cin, cout, relu) })
 						ktGuards(t, p.String(), all)
 						winoClose(t, p.String(), y, want, mag, convTol)
 						if first == nil {
@@ -69,6 +70,7 @@ func TestConv3x3Taps(t *testing.T) {
 }
 
 func TestConv3x3TapsBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, sh := range tapShapes {
 		n, h, w, cin, cout := sh[0], sh[1], sh[2], sh[3], sh[4]
@@ -85,13 +87,13 @@ func TestConv3x3TapsBackward(t *testing.T) {
 				in := [][]float32{x, wt, dz}
 				before := [][]float32{ktClone(x), ktClone(wt), ktClone(dz)}
 				var first [][]float32
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					dw, dwAll := ktOut(len(wt), ktSentinel)
 					var dx, dxAll []float32
 					if withDX {
 						dx, dxAll = ktOut(len(x), ktSentinel)
 					}
-					ktOn(p, func() { Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout) })
+					ktOn(p, func(e exec) { e.Conv3x3TapsBackward(dx, dw, dz, x, wt, n, h, w, cin, cout) })
 					ktGuards(t, p.String()+" dw", dwAll)
 					winoClose(t, p.String()+" dw", dw, wdw, wdwm, convTol)
 					if withDX {
@@ -118,6 +120,7 @@ func TestConv3x3TapsBackward(t *testing.T) {
 // TestTapPairs: each output pixel of an h × w image is reached by exactly
 // the input pixels of its window, and the input-side walk is its mirror.
 func TestTapPairs(t *testing.T) {
+	t.Parallel()
 	for _, hw := range [][2]int{{1, 1}, {3, 3}, {2, 5}, {4, 4}} {
 		h, w := hw[0], hw[1]
 		fwd, back := map[[2]int]int{}, map[[2]int]int{}

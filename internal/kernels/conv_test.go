@@ -22,6 +22,7 @@ var ktShapes4D = func() [][4]int {
 }()
 
 func TestIm2col3x3(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -31,11 +32,11 @@ func TestIm2col3x3(t *testing.T) {
 			want[i] = ktSentinel
 		}
 		Im2col3x3Ref(want, x, n, h, w, c)
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			col, all := ktOut(len(want), 42)
 			x0 := ktClone(x)
-			ktOn(p, func() { Im2col3x3(col, x, n, h, w, c) })
+			ktOn(p, func(e exec) { e.Im2col3x3(col, x, n, h, w, c) })
 			ktSame(t, name, col, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" x", x, x0)
@@ -46,6 +47,7 @@ func TestIm2col3x3(t *testing.T) {
 // TestIm2colStreaming runs im2col on a col buffer large enough for the
 // streaming stores, aligned (streaming) and not (ordinary stores).
 func TestIm2colStreaming(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("large buffers")
 	}
@@ -57,28 +59,29 @@ func TestIm2colStreaming(t *testing.T) {
 	if len(want) < im2colNTMin {
 		t.Fatalf("shape too small for streaming stores: %d < %d", len(want), im2colNTMin)
 	}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		for _, off := range []int{0, 1} {
 			buf := make([]float32, len(want)+8)
 			col := buf[off : off+len(want)]
-			ktOn(p, func() { Im2col3x3(col, x, n, h, w, c) })
+			ktOn(p, func(e exec) { e.Im2col3x3(col, x, n, h, w, c) })
 			ktSame(t, fmt.Sprintf("off=%d/%v", off, p), col, want)
 		}
 	}
 }
 
 func TestCol2im3x3(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
 		col := ktVec(rng, n*h*w*9*c, 1)
 		want := ktRand(rng, n*h*w*c, 0) // overwritten: Col2im3x3Ref zeroes first
 		Col2im3x3Ref(want, col, n, h, w, c)
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			dx, all := ktOut(len(want), 42)
 			col0 := ktClone(col)
-			ktOn(p, func() { Col2im3x3(dx, col, n, h, w, c) })
+			ktOn(p, func(e exec) { e.Col2im3x3(dx, col, n, h, w, c) })
 			ktSame(t, name, dx, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" col", col, col0)
@@ -89,6 +92,7 @@ func TestCol2im3x3(t *testing.T) {
 // TestCol2imAdjoint checks <im2col(x), g> = <x, col2im(g)> in float64, the
 // property that makes col2im the gradient of im2col.
 func TestCol2imAdjoint(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, s := range [][4]int{{1, 1, 1, 1}, {2, 3, 4, 5}, {1, 7, 7, 8}} {
 		n, h, w, c := s[0], s[1], s[2], s[3]

@@ -1,7 +1,5 @@
 package kernels
 
-import "unsafe"
-
 // Winograd F(2×2, 3×3) for the 3×3, stride 1, pad 1 convolution on NHWC
 // (Lavin and Gray, 2015). The output is cut into 2×2 tiles; each reads a
 // 4×4 input patch, and for each of the 16 patch positions ξ
@@ -29,11 +27,11 @@ import "unsafe"
 // winoChunkTiles is the number of tiles a chunk aims at. U_ξ (cin × cout)
 // is packed once per GEMM, so chunks much smaller than ~300 tiles spend a
 // growing share packing; larger ones leave the caches.
-var winoChunkTiles = 192
+const winoChunkTiles = 192
 
 // winoMaxGroups caps the backward groups; winoPartialFloats caps the floats
 // of their partial dU.
-var (
+const (
 	winoMaxGroups     = 16
 	winoPartialFloats = 4 << 20
 )
@@ -47,10 +45,11 @@ type winoPlan struct {
 	groups             int // backward tasks
 }
 
-func newWinoPlan(n, h, w, cin, cout int) winoPlan {
+// newWinoPlan cuts the shape into chunks of about tiles tiles.
+func newWinoPlan(n, h, w, cin, cout, tiles int) winoPlan {
 	p := winoPlan{n: n, h: h, w: w, cin: cin, cout: cout, th: (h + 1) / 2, tw: (w + 1) / 2}
 	p.tpi = p.th * p.tw
-	p.nb = max(1, (winoChunkTiles+p.tpi/2)/max(p.tpi, 1))
+	p.nb = max(1, (tiles+p.tpi/2)/max(p.tpi, 1))
 	p.nb = min(p.nb, max(n, 1))
 	p.chunks = (n + p.nb - 1) / p.nb
 	p.groups = max(1, min(p.chunks, winoMaxGroups, winoPartialFloats/(16*cin*cout)))
@@ -103,106 +102,15 @@ func (s *WinogradScratch) prepare(p *winoPlan, procs int) {
 	}
 }
 
-// WinogradWeights sets u (16·cin·cout, ξ-major, each ξ a cin × cout
-// matrix) to G·g·Gᵀ for every channel pair, where w is a convolution
-// weight ((9·cin) × cout, rows in (ky, kx, cin) order) and G is
-//
-//	[ 1    0    0  ]
-//	[ 1/2  1/2  1/2]
-//	[ 1/2 -1/2  1/2]
-//	[ 0    0    1  ]
-//
-// applied along kx first, then ky. u must not overlap w.
-func WinogradWeights(u, w []float32, cin, cout int) {
-	dimCheck("WinogradWeights", cin, cout)
-	lenCheck("WinogradWeights", "u", len(u), 16*cin*cout)
-	lenCheck("WinogradWeights", "w", len(w), 9*cin*cout)
-	cc := cin * cout
-	// Planes (a tap of w, a ξ of u) are cc floats; the loops run along
-	// them, one channel pair per element.
-	plane := func(s []float32, k int) []float32 { return s[k*cc : (k+1)*cc] }
-	// Along kx: row ky of g·Gᵀ into planes 4·ky+c of u.
-	for ky := 0; ky < 3; ky++ {
-		g0, g1, g2 := plane(w, 3*ky), plane(w, 3*ky+1), plane(w, 3*ky+2)
-		a0, a1, a2, a3 := plane(u, 4*ky), plane(u, 4*ky+1), plane(u, 4*ky+2), plane(u, 4*ky+3)
-		a0, a1, a2, a3 = a0[:len(g0)], a1[:len(g0)], a2[:len(g0)], a3[:len(g0)]
-		g1, g2 = g1[:len(g0)], g2[:len(g0)]
-		for i, x0 := range g0 {
-			x1, x2 := g1[i], g2[i]
-			a0[i] = x0
-			a1[i] = float32(float32(x0+x1)+x2) * 0.5
-			a2[i] = float32(float32(x0-x1)+x2) * 0.5
-			a3[i] = x2
-		}
-	}
-	// Along ky, in place: rows 1 to 3 of u from rows 0 to 2 of g·Gᵀ; row 0
-	// is row 0 already.
-	for c := 0; c < 4; c++ {
-		a0, a1, a2, a3 := plane(u, c), plane(u, 4+c), plane(u, 8+c), plane(u, 12+c)
-		a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
-		for i, x0 := range a0 {
-			x1, x2 := a1[i], a2[i]
-			a1[i] = float32(float32(x0+x1)+x2) * 0.5
-			a2[i] = float32(float32(x0-x1)+x2) * 0.5
-			a3[i] = x2
-		}
-	}
-}
-
-// WinogradWeightsGrad is the adjoint of WinogradWeights: it sets the
-// weight gradient dw = Gᵀ·du·G ((9·cin) × cout) from the gradient du with
-// respect to u, along ξ's column first, then its row. dw must not overlap
-// du.
-func WinogradWeightsGrad(dw, du []float32, cin, cout int) {
-	dimCheck("WinogradWeightsGrad", cin, cout)
-	lenCheck("WinogradWeightsGrad", "dw", len(dw), 9*cin*cout)
-	lenCheck("WinogradWeightsGrad", "du", len(du), 16*cin*cout)
-	cc := cin * cout
-	plane := func(s []float32, k int) []float32 { return s[k*cc : (k+1)*cc] }
-	// Along the columns: a[r][kx] for rows r < 3 into planes 3·r+kx of dw.
-	for r := 0; r < 3; r++ {
-		d0, d1, d2, d3 := plane(du, 4*r), plane(du, 4*r+1), plane(du, 4*r+2), plane(du, 4*r+3)
-		d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
-		o0, o1, o2 := plane(dw, 3*r), plane(dw, 3*r+1), plane(dw, 3*r+2)
-		o0, o1, o2 = o0[:len(d0)], o1[:len(d0)], o2[:len(d0)]
-		for i, u0 := range d0 {
-			u1, u2, u3 := d1[i], d2[i], d3[i]
-			o0[i] = u0 + float32(u1+u2)*0.5
-			o1[i] = float32(u1-u2) * 0.5
-			o2[i] = float32(float32(u1+u2)*0.5) + u3
-		}
-	}
-	// Along the rows, in place, with a[3][kx] computed on the way.
-	d0, d1, d2, d3 := plane(du, 12), plane(du, 13), plane(du, 14), plane(du, 15)
-	d1, d2, d3 = d1[:len(d0)], d2[:len(d0)], d3[:len(d0)]
-	for kx := 0; kx < 3; kx++ {
-		o0, o1, o2 := plane(dw, kx), plane(dw, 3+kx), plane(dw, 6+kx)
-		o1, o2 = o1[:len(o0)], o2[:len(o0)]
-		d0 := d0[:len(o0)]
-		for i, a0 := range o0 {
-			a1, a2 := o1[i], o2[i]
-			u0, u1, u2, u3 := d0[i], d1[i], d2[i], d3[i]
-			var a3 float32 // Gᵀ's row kx on row 3 of du
-			switch kx {
-			case 0:
-				a3 = u0 + float32(u1+u2)*0.5
-			case 1:
-				a3 = float32(u1-u2) * 0.5
-			default:
-				a3 = float32(float32(u1+u2)*0.5) + u3
-			}
-			o0[i] = a0 + float32(a1+a2)*0.5
-			o1[i] = float32(a1-a2) * 0.5
-			o2[i] = float32(float32(a1+a2)*0.5) + a3
-		}
-	}
-}
-
 // WinogradConv sets y (n, h, w, cout) to the convolution of x (n, h, w,
 // cin) with the weight whose transform is u (see WinogradWeights), plus
 // bias (nil for none), clamped at zero if relu is set. It matches a direct
 // convolution to rounding, not to the bit. s is the caller's scratch.
 func WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
+	std().WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, s)
+}
+
+func (e exec) WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
 	const fn = "WinogradConv"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "y", len(y), n*h*w*cout)
@@ -229,14 +137,16 @@ func WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s 
 		}
 		return
 	}
-	p := newWinoPlan(n, h, w, cin, cout)
-	procs := min(parProcs(), p.chunks)
+	p := newWinoPlan(n, h, w, cin, cout, e.winoTiles)
+	procs := min(e.procs, p.chunks)
 	s.prepare(&p, max(procs, 1))
-	j := winoFwdJob{p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
-	if !parRunN(&parShared.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
+	j := winoFwdJob{k: e.k, pool: e.pool, p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
+	if !parRunN(e, &e.pool.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
+		j.gemm = getSpace()
 		for c := 0; c < p.chunks; c++ {
-			j.taskW(c, 0)
+			j.task(c, 0)
 		}
+		putSpace(j.gemm)
 	}
 }
 
@@ -246,6 +156,10 @@ func WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu bool, s 
 // into the weight gradient), db (cout, unless nil) and dx (n, h, w, cin,
 // unless nil). x and u are the forward pass's. s is the caller's scratch.
 func WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
+	std().WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, s)
+}
+
+func (e exec) WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout int, relu bool, s *WinogradScratch) {
 	const fn = "WinogradConvBackward"
 	dimCheck(fn, n, h, w, cin, cout)
 	lenCheck(fn, "du", len(du), 16*cin*cout)
@@ -275,27 +189,29 @@ func WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout 
 		}
 		return
 	}
-	p := newWinoPlan(n, h, w, cin, cout)
-	procs := min(parProcs(), p.groups)
+	p := newWinoPlan(n, h, w, cin, cout, e.winoTiles)
+	procs := min(e.procs, p.groups)
 	s.prepare(&p, max(procs, 1))
 	s.du = grow(s.du, p.groups*16*cin*cout)
 	s.db = grow(s.db, p.groups*cout)
-	j := winoBackJob{p: p, dx: dx, dy: dy, y: y, x: x, u: u, relu: relu, bias: db != nil, s: s}
-	if !parRunN(&parShared.slots.winoBack, j, p.groups, n*h*w*cin*cout, procs) {
+	j := winoBackJob{k: e.k, pool: e.pool, p: p, dx: dx, dy: dy, y: y, x: x, u: u, relu: relu, bias: db != nil, s: s}
+	if !parRunN(e, &e.pool.slots.winoBack, j, p.groups, n*h*w*cin*cout, procs) {
+		j.gemm = getSpace()
 		for g := 0; g < p.groups; g++ {
-			j.taskW(g, 0)
+			j.task(g, 0)
 		}
+		putSpace(j.gemm)
 	}
 	// Add the partials in group order, in parallel over elements.
 	cc := 16 * cin * cout
-	sj := winoSumJob{dst: du[:cc], parts: s.du, groups: p.groups}
-	if !parRun(&parShared.slots.winoSum, sj, parCount(parGrain, cc), p.groups*cc) {
+	sj := winoSumJob{k: e.k, dst: du[:cc], parts: s.du, groups: p.groups}
+	if !parRun(e, &e.pool.slots.winoSum, sj, parCount(parGrain, cc), p.groups*cc) {
 		sj.span(0, cc)
 	}
 	if db != nil {
 		copy(db[:cout], s.db[:cout])
 		for g := 1; g < p.groups; g++ {
-			axpyUnit(db[:cout], s.db[g*cout:(g+1)*cout])
+			e.k.axpy(db[:cout], s.db[g*cout:(g+1)*cout], 1)
 		}
 	}
 }
@@ -303,11 +219,12 @@ func WinogradConvBackward(dx, du, db, dy, y, x, u []float32, n, h, w, cin, cout 
 // winoSumJob sets dst to the sum of the groups partials of its length
 // stored one after another in parts, added in order.
 type winoSumJob struct {
+	k          *kset
 	dst, parts []float32
 	groups     int
 }
 
-func (j *winoSumJob) task(t int) {
+func (j *winoSumJob) task(t, _ int) {
 	lo, hi := parSpan(t, parGrain, len(j.dst))
 	j.span(lo, hi)
 }
@@ -316,7 +233,7 @@ func (j *winoSumJob) span(lo, hi int) {
 	n := len(j.dst)
 	copy(j.dst[lo:hi], j.parts[lo:hi])
 	for g := 1; g < j.groups; g++ {
-		axpyUnit(j.dst[lo:hi], j.parts[g*n+lo:g*n+hi])
+		j.k.axpy(j.dst[lo:hi], j.parts[g*n+lo:g*n+hi], 1)
 	}
 }
 
@@ -332,58 +249,10 @@ func colSumGrad(db, dy, y []float32, rows, cols int, relu bool) {
 	}
 }
 
-// axpyUnit sets y += x on the calling goroutine.
-func axpyUnit(y, x []float32) {
-	y = y[:len(x)]
-	if kernAVX2 && len(x) >= 8 {
-		n := len(x) &^ 7
-		axpyAVX2(&y[0], &x[0], n, 1)
-		x, y = x[n:], y[n:]
-	}
-	for i, v := range x {
-		y[i] += v
-	}
-}
-
-// gemm1 is Sgemm with alpha 1 on the calling goroutine alone, for the
-// tasks of a region.
-func gemm1(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(nil, 1, sgemmArgs{transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc})
-}
-
-// winoPatch fills p with the 16 input pixels of tile (ty, tx) of image b
-// (zero outside the image), row-major over the 4×4 patch.
-func winoPatch(p *[16]*float32, x []float32, zero *float32, b, ty, tx, h, w, c int) {
-	for i := 0; i < 4; i++ {
-		iy := 2*ty - 1 + i
-		for j := 0; j < 4; j++ {
-			ix := 2*tx - 1 + j
-			if iy >= 0 && iy < h && ix >= 0 && ix < w {
-				p[4*i+j] = &x[((b*h+iy)*w+ix)*c]
-			} else {
-				p[4*i+j] = zero
-			}
-		}
-	}
-}
-
-// winoQuad fills q with the 2×2 output pixels of tile (ty, tx) of image b,
-// or other (a dump or a zero vector) outside the image.
-func winoQuad(q *[4]*float32, y []float32, other *float32, b, ty, tx, h, w, c int) {
-	for i := 0; i < 2; i++ {
-		oy := 2*ty + i
-		for j := 0; j < 2; j++ {
-			ox := 2*tx + j
-			if oy < h && ox < w {
-				q[2*i+j] = &y[((b*h+oy)*w+ox)*c]
-			} else {
-				q[2*i+j] = other
-			}
-		}
-	}
-}
-
 type winoFwdJob struct {
+	k       *kset
+	pool    *parPool
+	gemm    *sgemmWorkspace // when the tasks run in a loop on the caller
 	p       winoPlan
 	y, x, u []float32
 	bias    []float32
@@ -391,10 +260,9 @@ type winoFwdJob struct {
 	s       *WinogradScratch
 }
 
-func (j *winoFwdJob) task(t int) { j.taskW(t, 0) }
-
-// taskW computes the output of chunk c.
-func (j *winoFwdJob) taskW(c, w int) {
+// task computes the output of chunk c on goroutine w.
+func (j *winoFwdJob) task(c, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	p := &j.p
 	wk := &j.s.work[w]
 	b0, b1 := p.images(c)
@@ -402,30 +270,20 @@ func (j *winoFwdJob) taskW(c, w int) {
 	ldv, ldm := tiles*p.cin, tiles*p.cout
 	v, m := wk.v[:16*ldv], wk.m[:16*ldm]
 	zero := &j.s.zero[0]
-	asmIn := kernAVX2 && p.cin%8 == 0
-	asmOut := kernAVX2 && p.cout%8 == 0
 	var src [16]*float32
 	t := 0
 	for b := b0; b < b1; b++ {
 		for ty := 0; ty < p.th; ty++ {
 			for tx := 0; tx < p.tw; tx++ {
 				winoPatch(&src, j.x, zero, b, ty, tx, p.h, p.w, p.cin)
-				if asmIn {
-					winoInAVX2(&v[t*p.cin], ldv, &src, p.cin)
-				} else {
-					winoInGo(v[t*p.cin:], ldv, &src, p.cin)
-				}
+				j.k.winoIn(v[t*p.cin:], ldv, src, p.cin)
 				t++
 			}
 		}
 	}
 	cc := p.cin * p.cout
 	for xi := 0; xi < 16; xi++ {
-		gemm1(false, false, tiles, p.cout, p.cin, v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, m[xi*ldm:], p.cout)
-	}
-	var bias *float32
-	if j.bias != nil {
-		bias = &j.bias[0]
+		gemm1(ws, false, false, tiles, p.cout, p.cin, v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, m[xi*ldm:], p.cout)
 	}
 	var dst [4]*float32
 	t = 0
@@ -433,11 +291,7 @@ func (j *winoFwdJob) taskW(c, w int) {
 		for ty := 0; ty < p.th; ty++ {
 			for tx := 0; tx < p.tw; tx++ {
 				winoQuad(&dst, j.y, &wk.dump[0], b, ty, tx, p.h, p.w, p.cout)
-				if asmOut {
-					winoOutAVX2(&dst, &m[t*p.cout], ldm, bias, p.cout, j.relu)
-				} else {
-					winoOutGo(&dst, m[t*p.cout:], ldm, bias, p.cout, j.relu)
-				}
+				j.k.winoOut(dst, m[t*p.cout:], ldm, j.bias, p.cout, j.relu)
 				t++
 			}
 		}
@@ -445,6 +299,9 @@ func (j *winoFwdJob) taskW(c, w int) {
 }
 
 type winoBackJob struct {
+	k            *kset
+	pool         *parPool
+	gemm         *sgemmWorkspace // when the tasks run in a loop on the caller
 	p            winoPlan
 	dx, dy, y, x []float32
 	u            []float32
@@ -452,10 +309,10 @@ type winoBackJob struct {
 	s            *WinogradScratch
 }
 
-func (j *winoBackJob) task(t int) { j.taskW(t, 0) }
-
-// taskW computes group g: its partial dU and db, and dx for its images.
-func (j *winoBackJob) taskW(g, w int) {
+// task computes group g on goroutine w: its partial dU and db, and dx for
+// its images.
+func (j *winoBackJob) task(g, w int) {
+	ws := gemmSpace(j.pool, j.gemm, w)
 	p := &j.p
 	wk := &j.s.work[w]
 	cc := p.cin * p.cout
@@ -466,8 +323,6 @@ func (j *winoBackJob) taskW(g, w int) {
 		clear(db)
 	}
 	zero := &j.s.zero[0]
-	asmIn := kernAVX2 && p.cin%8 == 0
-	asmOut := kernAVX2 && p.cout%8 == 0
 	c0, c1 := p.groupChunks(g)
 	for c := c0; c < c1; c++ {
 		b0, b1 := p.images(c)
@@ -476,10 +331,6 @@ func (j *winoBackJob) taskW(g, w int) {
 		v, m := wk.v[:16*ldv], wk.m[:16*ldm]
 		// dM = A·dz·Aᵀ, with db += dz on the way.
 		var gy, yy [4]*float32
-		var dbp *float32
-		if db != nil {
-			dbp = &db[0]
-		}
 		t := 0
 		for b := b0; b < b1; b++ {
 			for ty := 0; ty < p.th; ty++ {
@@ -488,11 +339,7 @@ func (j *winoBackJob) taskW(g, w int) {
 					if j.relu {
 						winoQuad(&yy, j.y, zero, b, ty, tx, p.h, p.w, p.cout)
 					}
-					if asmOut {
-						winoGradOutAVX2(&m[t*p.cout], ldm, &gy, &yy, dbp, p.cout, j.relu)
-					} else {
-						winoGradOutGo(m[t*p.cout:], ldm, &gy, &yy, db, p.cout, j.relu)
-					}
+					j.k.winoGradOut(m[t*p.cout:], ldm, gy, yy, db, p.cout, j.relu)
 					t++
 				}
 			}
@@ -504,11 +351,7 @@ func (j *winoBackJob) taskW(g, w int) {
 			for ty := 0; ty < p.th; ty++ {
 				for tx := 0; tx < p.tw; tx++ {
 					winoPatch(&src, j.x, zero, b, ty, tx, p.h, p.w, p.cin)
-					if asmIn {
-						winoInAVX2(&v[t*p.cin], ldv, &src, p.cin)
-					} else {
-						winoInGo(v[t*p.cin:], ldv, &src, p.cin)
-					}
+					j.k.winoIn(v[t*p.cin:], ldv, src, p.cin)
 					t++
 				}
 			}
@@ -518,14 +361,14 @@ func (j *winoBackJob) taskW(g, w int) {
 			beta = 0
 		}
 		for xi := 0; xi < 16; xi++ {
-			gemm1(true, false, p.cin, p.cout, tiles, v[xi*ldv:], p.cin, m[xi*ldm:], p.cout, beta, du[xi*cc:], p.cout)
+			gemm1(ws, true, false, p.cin, p.cout, tiles, v[xi*ldv:], p.cin, m[xi*ldm:], p.cout, beta, du[xi*cc:], p.cout)
 		}
 		if j.dx == nil {
 			continue
 		}
 		// dV = dM·Uᵀ over V, then dx = Σ B·dV·Bᵀ.
 		for xi := 0; xi < 16; xi++ {
-			gemm1(false, true, tiles, p.cin, p.cout, m[xi*ldm:], p.cout, j.u[xi*cc:], p.cout, 0, v[xi*ldv:], p.cin)
+			gemm1(ws, false, true, tiles, p.cin, p.cout, m[xi*ldm:], p.cout, j.u[xi*cc:], p.cout, 0, v[xi*ldv:], p.cin)
 		}
 		// Tiles go in row-major order, so a pixel is first reached at patch
 		// row i ≥ 2 (or in the first tile row) and column j ≥ 2 (or in the
@@ -544,171 +387,10 @@ func (j *winoBackJob) taskW(g, w int) {
 							acc[k] = zero
 						}
 					}
-					if asmIn {
-						winoGradInAVX2(&src, &acc, &v[t*p.cin], ldv, p.cin)
-					} else {
-						winoGradInGo(&src, &acc, v[t*p.cin:], ldv, p.cin)
-					}
+					j.k.winoGradIn(src, acc, v[t*p.cin:], ldv, p.cin)
 					t++
 				}
 			}
-		}
-	}
-}
-
-// vec views c floats at p.
-func vec(p *float32, c int) []float32 { return unsafe.Slice(p, c) }
-
-// winoInGo writes V_ξ (v[ξ·ld : ξ·ld+c]) of one tile from its 16 input
-// pixels, Bᵀ·d·B with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], down
-// the patch's columns first (patch row r of the result from its rows),
-// then along its rows.
-func winoInGo(v []float32, ld int, src *[16]*float32, c int) {
-	var d [16][]float32
-	for k, s := range src {
-		d[k] = vec(s, c)
-	}
-	_ = v[15*ld+c-1]
-	for i := 0; i < c; i++ {
-		for r := 0; r < 4; r++ {
-			var t [4]float32
-			for col := 0; col < 4; col++ {
-				d0, d1, d2, d3 := d[col][i], d[4+col][i], d[8+col][i], d[12+col][i]
-				switch r {
-				case 0:
-					t[col] = d0 - d2
-				case 1:
-					t[col] = d1 + d2
-				case 2:
-					t[col] = d2 - d1
-				case 3:
-					t[col] = d1 - d3
-				}
-			}
-			v[(4*r)*ld+i] = t[0] - t[2]
-			v[(4*r+1)*ld+i] = t[1] + t[2]
-			v[(4*r+2)*ld+i] = t[2] - t[1]
-			v[(4*r+3)*ld+i] = t[1] - t[3]
-		}
-	}
-}
-
-// winoOutGo writes the 2×2 outputs of one tile, Aᵀ·M·A with
-// Aᵀ = [1 1 1 0; 0 1 -1 -1] (down the columns first), plus the bias (nil
-// for none), clamped at zero if relu.
-func winoOutGo(dst *[4]*float32, m []float32, ld int, bias *float32, c int, relu bool) {
-	var o [4][]float32
-	for k, p := range dst {
-		o[k] = vec(p, c)
-	}
-	var bs []float32
-	if bias != nil {
-		bs = vec(bias, c)
-	}
-	_ = m[15*ld+c-1]
-	for i := 0; i < c; i++ {
-		for r := 0; r < 2; r++ {
-			var s [4]float32
-			for col := 0; col < 4; col++ {
-				m0, m1, m2, m3 := m[col*ld+i], m[(4+col)*ld+i], m[(8+col)*ld+i], m[(12+col)*ld+i]
-				if r == 0 {
-					s[col] = float32(m0+m1) + m2
-				} else {
-					s[col] = float32(m1-m2) - m3
-				}
-			}
-			y0 := float32(s[0]+s[1]) + s[2]
-			y1 := float32(s[1]-s[2]) - s[3]
-			if bs != nil {
-				y0 += bs[i]
-				y1 += bs[i]
-			}
-			if relu {
-				if y0 < 0 {
-					y0 = 0
-				}
-				if y1 < 0 {
-					y1 = 0
-				}
-			}
-			o[2*r][i] = y0
-			o[2*r+1][i] = y1
-		}
-	}
-}
-
-// winoGradOutGo writes dM_ξ (m[ξ·ld : ξ·ld+c]) of one tile, A·dz·Aᵀ with
-// A = [1 0; 1 1; 1 -1; 0 -1] (down the columns first), where dz is dy
-// masked by y > 0 when relu is set. It adds the four dz to db (nil for
-// none) in order.
-func winoGradOutGo(m []float32, ld int, dy, y *[4]*float32, db []float32, c int, relu bool) {
-	var g, yv [4][]float32
-	for k := range dy {
-		g[k] = vec(dy[k], c)
-		if relu {
-			yv[k] = vec(y[k], c)
-		}
-	}
-	_ = m[15*ld+c-1]
-	for i := 0; i < c; i++ {
-		var e [4]float32
-		for k := range e {
-			e[k] = g[k][i]
-			if relu && !(yv[k][i] > 0) {
-				e[k] = 0
-			}
-		}
-		if db != nil {
-			db[i] = float32(float32(float32(db[i]+e[0])+e[1])+e[2]) + e[3]
-		}
-		// Down the columns: q[r][j] from e[0][j], e[1][j].
-		var q [4][2]float32
-		for jj := 0; jj < 2; jj++ {
-			e0, e1 := e[jj], e[2+jj]
-			q[0][jj] = e0
-			q[1][jj] = e0 + e1
-			q[2][jj] = e0 - e1
-			q[3][jj] = -e1
-		}
-		for r := 0; r < 4; r++ {
-			q0, q1 := q[r][0], q[r][1]
-			m[(4*r)*ld+i] = q0
-			m[(4*r+1)*ld+i] = q0 + q1
-			m[(4*r+2)*ld+i] = q0 - q1
-			m[(4*r+3)*ld+i] = -q1
-		}
-	}
-}
-
-// winoGradInGo sets the 16 input pixels of one tile (dst, row-major over
-// the patch) to acc + B·dV·Bᵀ, down the columns first; acc[k] is dst[k]
-// to add to it, or a zero vector to set it.
-func winoGradInGo(dst, acc *[16]*float32, v []float32, ld int, c int) {
-	var o, a [16][]float32
-	for k, p := range dst {
-		o[k], a[k] = vec(p, c), vec(acc[k], c)
-	}
-	_ = v[15*ld+c-1]
-	for i := 0; i < c; i++ {
-		for r := 0; r < 4; r++ {
-			var w [4]float32
-			for col := 0; col < 4; col++ {
-				v0, v1, v2, v3 := v[col*ld+i], v[(4+col)*ld+i], v[(8+col)*ld+i], v[(12+col)*ld+i]
-				switch r {
-				case 0:
-					w[col] = v0
-				case 1:
-					w[col] = float32(v1-v2) + v3
-				case 2:
-					w[col] = float32(v1+v2) - v0
-				case 3:
-					w[col] = -v3
-				}
-			}
-			o[4*r][i] = a[4*r][i] + w[0]
-			o[4*r+1][i] = a[4*r+1][i] + (float32(w[1]-w[2]) + w[3])
-			o[4*r+2][i] = a[4*r+2][i] + (float32(w[1]+w[2]) - w[0])
-			o[4*r+3][i] = a[4*r+3][i] + -w[3]
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 // in tiles small enough for several chunks and backward groups.
 var winoShapes = []struct {
 	n, h, w, cin, cout int
-	chunk              int // winoChunkTiles; 0 keeps the default
+	chunk              int // exec.winoTiles; 0 keeps the default
 }{
 	{0, 4, 4, 8, 8, 0},
 	{1, 1, 1, 1, 1, 0},
@@ -81,18 +81,16 @@ func winoClose(t *testing.T, name string, got []float32, want, mag []float64, to
 // the transforms add up to 16 terms of the magnitude of each input.
 const winoTol = 2e-5
 
-func withWinoChunk(tiles int, f func()) {
-	if tiles == 0 {
-		f()
-		return
+// withWinoChunk is e with chunks of tiles tiles, or e if tiles is 0.
+func withWinoChunk(e exec, tiles int) exec {
+	if tiles > 0 {
+		e.winoTiles = tiles
 	}
-	old := winoChunkTiles
-	winoChunkTiles = tiles
-	defer func() { winoChunkTiles = old }()
-	f()
+	return e
 }
 
 func TestWinogradConv(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, sh := range winoShapes {
 		for _, relu := range []bool{false, true} {
@@ -119,13 +117,11 @@ func TestWinogradConv(t *testing.T) {
 					winoClose(t, "ref", ref, want, mag, winoTol)
 					x0, u0 := ktClone(x), ktClone(u)
 					var first []float32
-					for _, p := range ktPaths() {
+					for _, p := range ktPaths(t) {
 						var s WinogradScratch
 						y, all := ktOut(len(want), ktSentinel)
-						ktOn(p, func() {
-							withWinoChunk(sh.chunk, func() {
-								WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, &s)
-							})
+						ktOn(p, func(e exec) {
+							withWinoChunk(e, sh.chunk).WinogradConv(y, x, u, bias, n, h, w, cin, cout, relu, &s)
 						})
 						ktGuards(t, p.String(), all)
 						winoClose(t, p.String(), y, want, mag, winoTol)
@@ -220,6 +216,7 @@ func winoSpread(dwm, dxm []float64, n, h, w, cin, cout int) {
 }
 
 func TestWinogradConvBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, sh := range winoShapes {
 		for _, relu := range []bool{false, true} {
@@ -256,7 +253,7 @@ func TestWinogradConvBackward(t *testing.T) {
 						before[i] = ktClone(s)
 					}
 					var first [][]float32
-					for _, p := range ktPaths() {
+					for _, p := range ktPaths(t) {
 						var s WinogradScratch
 						du, duAll := ktOut(len(u), ktSentinel)
 						var dx, dxAll, db, dbAll []float32
@@ -267,10 +264,8 @@ func TestWinogradConvBackward(t *testing.T) {
 							db, dbAll = ktOut(cout, ktSentinel)
 						}
 						for range 2 { // the second call must overwrite, not add
-							ktOn(p, func() {
-								withWinoChunk(sh.chunk, func() {
-									WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, &s)
-								})
+							ktOn(p, func(e exec) {
+								withWinoChunk(e, sh.chunk).WinogradConvBackward(dx, du, db, dy, y, x, u, n, h, w, cin, cout, relu, &s)
 							})
 						}
 						ktGuards(t, p.String()+" du", duAll)
@@ -306,6 +301,7 @@ func TestWinogradConvBackward(t *testing.T) {
 // alone, and that WinogradWeightsGrad is the transpose of WinogradWeights,
 // ⟨G·g·Gᵀ, du⟩ = ⟨g, Gᵀ·du·G⟩.
 func TestWinogradWeights(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	const cin, cout = 3, 5
 	w := ktRand(rng, 9*cin*cout, 1)
@@ -348,8 +344,9 @@ func TestWinogradWeights(t *testing.T) {
 // TestWinogradPlan pins how shapes are cut: whole images per chunk, every
 // chunk in exactly one group, and a partial dU within its budget.
 func TestWinogradPlan(t *testing.T) {
+	t.Parallel()
 	for _, c := range [][5]int{{128, 28, 28, 32, 64}, {128, 14, 14, 64, 128}, {128, 7, 7, 128, 256}, {3, 5, 5, 2, 2}, {1, 1, 1, 1, 1}} {
-		p := newWinoPlan(c[0], c[1], c[2], c[3], c[4])
+		p := newWinoPlan(c[0], c[1], c[2], c[3], c[4], winoChunkTiles)
 		seen := 0
 		for g := range p.groups {
 			c0, c1 := p.groupChunks(g)

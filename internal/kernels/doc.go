@@ -3,10 +3,28 @@
 // one GEMM per pixel pair for tiny images), pooling, activations and the
 // softmax cross-entropy.
 //
-// Every exported kernel has a plain Go reference twin with the same
-// signature, named with a Ref suffix; its body is the definition of the
-// kernel, and tests compare the fast path against it. On amd64 with AVX2 and
-// FMA the fast paths use assembly; the noasm build tag forces the Go path.
+// Every exported kernel has a plain Go reference with the same signature,
+// named with a Ref suffix; its body is the definition of the kernel, and
+// tests compare the fast path against it.
+//
+// Dispatch follows gonum's internal/asm. Each inner loop that has assembly
+// is a function value of a kset, with a Go twin (goSet, the ...Go
+// functions) that has the same signature and gives the same bits; the Go
+// declaration of each assembly function has its reference loop as its doc
+// comment. The set is chosen once, at init, from the CPU's features
+// (golang.org/x/sys/cpu): avx2Set on amd64 with AVX2 and FMA, else goSet.
+// SGEMM's micro-kernels (with their packing loops) are chosen the same way:
+// AVX-512 and AVX2 on amd64, NEON on arm64, else plain Go; KernelSet names
+// the choice. Under the noasm build tag, or on another architecture, the
+// assembly and its declarations do not exist and the Go twins run. Nothing
+// tests a flag at a call site: an exported kernel runs on std(), the chosen
+// set on GOMAXPROCS goroutines, and the tests hand each driver an exec of
+// their own, so they run the Go twins and the assembly side by side, in
+// parallel, without touching a global.
+//
+// All kernels share one pool of persistent goroutines (parallel.go). A
+// kernel cuts its work into tasks that depend only on the shapes; a region
+// runs them on the pool, or on the caller when the pool is busy.
 //
 // Layouts: matrices are row-major with a leading dimension (the stride
 // between rows). Activations are NHWC, so that a 3×3 convolution is

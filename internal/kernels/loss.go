@@ -16,27 +16,27 @@ type sceJob struct {
 	part            []float64 // per block: summed loss, then hits
 }
 
-func (j *sceJob) task(t int) {
+func (j *sceJob) task(t, _ int) {
 	lo, hi := parSpan(t, sceBlock, j.n)
 	l, c := sceRows(j.dlogits, j.logits, j.labels, j.n, j.classes, j.eps, lo, hi)
 	j.part[2*t], j.part[2*t+1] = l, float64(c)
 }
 
 // softmaxCrossEntropy is SoftmaxCrossEntropy after the argument checks.
-func softmaxCrossEntropy(dlogits, logits []float32, labels []uint8, n, classes int, eps float32) (float64, int) {
+func (e exec) softmaxCrossEntropy(dlogits, logits []float32, labels []uint8, n, classes int, eps float32) (float64, int) {
 	if n == 0 {
 		return math.NaN(), 0 // 0/0, as the reference
 	}
 	blocks := parCount(sceBlock, n)
 	var loss float64
 	var correct int
-	if procs := parProcs(); blocks > 1 && procs > 1 && n*classes >= parMinWork/4 && parShared.mu.TryLock() {
+	if blocks > 1 && e.procs > 1 && n*classes >= e.minWork/4 && e.pool.mu.TryLock() {
 		// The pool is ours: its scratch holds the block sums. parRun would
 		// take the lock again, so the region is started directly.
-		p := &parShared
+		p := e.pool
 		part := p.partials(2 * blocks)
 		p.slots.sce = sceJob{dlogits: dlogits, logits: logits, labels: labels, n: n, classes: classes, eps: eps, part: part}
-		p.region(&p.slots.sce, blocks, procs)
+		p.region(&p.slots.sce, blocks, e.procs)
 		for b := 0; b < blocks; b++ {
 			loss += part[2*b]
 			correct += int(part[2*b+1])

@@ -16,6 +16,7 @@ func ktLabels(rng *rand.Rand, n, classes int) []uint8 {
 }
 
 func TestSoftmaxCrossEntropy(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, tc := range []struct{ n, classes int }{
 		{1, 1}, {1, 10}, {3, 2}, {128, 10}, {255, 10}, {256, 10}, {257, 10}, {1000, 10}, {600, 3},
@@ -33,7 +34,7 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 				}
 				wantLoss, wantHits := SoftmaxCrossEntropyRef(want, logits, labels, tc.n, tc.classes, eps)
 				var losses []float64
-				for _, p := range ktPaths() {
+				for _, p := range ktPaths(t) {
 					name := fmt.Sprintf("%v/eps=%v/grad=%v/%v", tc, eps, grad, p)
 					var d, all []float32
 					if grad {
@@ -42,7 +43,7 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 					l0 := ktClone(logits)
 					var loss float64
 					var hits int
-					ktOn(p, func() { loss, hits = SoftmaxCrossEntropy(d, logits, labels, tc.n, tc.classes, eps) })
+					ktOn(p, func(e exec) { loss, hits = e.SoftmaxCrossEntropy(d, logits, labels, tc.n, tc.classes, eps) })
 					if hits != wantHits {
 						t.Fatalf("%s: %d hits, want %d", name, hits, wantHits)
 					}
@@ -71,6 +72,7 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 // TestSoftmaxCrossEntropyHand checks label smoothing on values worked out by
 // hand: row 0 is uniform over two classes, row 1 has p = (3/4, 1/4).
 func TestSoftmaxCrossEntropyHand(t *testing.T) {
+	t.Parallel()
 	logits := []float32{0, 0, float32(math.Log(3)), 0}
 	labels := []uint8{0, 1}
 	const eps = 0.2
@@ -79,11 +81,11 @@ func TestSoftmaxCrossEntropyHand(t *testing.T) {
 	l1 := -(0.1*math.Log(0.75) + 0.9*math.Log(0.25))
 	wantLoss := (l0 + l1) / 2
 	wantGrad := []float64{(0.5 - 0.9) / 2, (0.5 - 0.1) / 2, (0.75 - 0.1) / 2, (0.25 - 0.9) / 2}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		d := make([]float32, 4)
 		var loss float64
 		var hits int
-		ktOn(p, func() { loss, hits = SoftmaxCrossEntropy(d, logits, labels, 2, 2, eps) })
+		ktOn(p, func(e exec) { loss, hits = e.SoftmaxCrossEntropy(d, logits, labels, 2, 2, eps) })
 		if math.Abs(loss-wantLoss) > 1e-7 {
 			t.Errorf("%v: loss %v, want %v", p, loss, wantLoss)
 		}
@@ -102,6 +104,7 @@ func TestSoftmaxCrossEntropyHand(t *testing.T) {
 // differences of the reference's loss. Logits are float32, so the step
 // actually taken is measured after rounding.
 func TestSoftmaxCrossEntropyGrad(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(33, 34))
 	const n, classes = 5, 7
 	for _, eps := range []float32{0, 0.1} {

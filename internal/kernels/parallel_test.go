@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -81,65 +83,73 @@ func ktSameIdx(t *testing.T, name string, got, want []int32) {
 	}
 }
 
-// ktPath is one way to run the kernels: the Go code or the assembly, on one
-// or two goroutines.
+// ktPath is one way to run the kernels: a kset (the Go twins or the
+// assembly) on one or two goroutines.
 type ktPath struct {
-	asm   bool
+	k     *kset
 	procs int
+	pool  *parPool
 }
 
 func (p ktPath) String() string {
-	name := "go"
-	if p.asm {
-		name = "avx2"
-	}
-	return fmt.Sprintf("%s/procs=%d", name, p.procs)
+	return fmt.Sprintf("%s/procs=%d", p.k.name, p.procs)
 }
 
-// ktPaths lists the paths this build and CPU can run.
-func ktPaths() []ktPath {
+// ktSets are the ksets this build and CPU can run: the Go twins, and the
+// assembly if there is some.
+func ktSets() []*kset {
+	if asmSet != nil {
+		return []*kset{goSet, asmSet}
+	}
+	return []*kset{goSet}
+}
+
+// ktPaths lists the paths this build and CPU can run, on a pool of t's own:
+// tests that run in parallel do not take turns on parShared, so the
+// two-goroutine paths always run on two goroutines.
+func ktPaths(t testing.TB) []ktPath {
+	pool := ktPool(t)
 	var ps []ktPath
-	for _, asm := range []bool{false, true} {
-		if asm && !ktHaveAsm {
-			continue
-		}
+	for _, k := range ktSets() {
 		for _, procs := range []int{1, 2} {
-			ps = append(ps, ktPath{asm, procs})
+			ps = append(ps, ktPath{k, procs, pool})
 		}
 	}
 	return ps
 }
 
-// ktHaveAsm records whether the assembly is usable, before tests toggle it.
-var ktHaveAsm = kernAVX2
-
-// ktOn runs f on path p, with every region of at least two tasks going to
-// the pool when p.procs > 1, and restores the settings.
-func ktOn(p ktPath, f func()) {
-	oldAsm, oldMin := kernAVX2, parMinWork
-	oldProcs := runtime.GOMAXPROCS(p.procs)
-	kernAVX2, parMinWork = p.asm, 0
-	defer func() {
-		kernAVX2, parMinWork = oldAsm, oldMin
-		runtime.GOMAXPROCS(oldProcs)
-	}()
-	f()
+// ktPool returns a pool that is stopped when t ends.
+func ktPool(t testing.TB) *parPool {
+	p := new(parPool)
+	t.Cleanup(p.stop)
+	return p
 }
+
+// exec is how path p runs: every region of at least two tasks goes to the
+// pool when p.procs > 1.
+func (p ktPath) exec() exec {
+	return exec{k: p.k, pool: p.pool, procs: p.procs, minWork: 0, winoTiles: winoChunkTiles}
+}
+
+// ktOn runs f on path p.
+func ktOn(p ktPath, f func(e exec)) { f(p.exec()) }
 
 type ktCountJob struct{ hits []atomic.Int32 }
 
-func (j *ktCountJob) task(t int) { j.hits[t].Add(1) }
+func (j *ktCountJob) task(t, _ int) { j.hits[t].Add(1) }
 
 // TestParRegion checks that a region runs every task exactly once, for any
 // number of tasks and goroutines, and that a region started inside a region
 // runs serially instead of deadlocking.
 func TestParRegion(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	for _, procs := range []int{1, 2, 3, 8} {
 		for _, tasks := range []int{1, 2, 3, 7, 100} {
 			j := &ktCountJob{hits: make([]atomic.Int32, tasks)}
-			parShared.mu.Lock()
-			parShared.region(j, tasks, procs)
-			parShared.mu.Unlock()
+			pool.mu.Lock()
+			pool.region(j, tasks, procs)
+			pool.mu.Unlock()
 			for i := range j.hits {
 				if n := j.hits[i].Load(); n != 1 {
 					t.Fatalf("procs %d, tasks %d: task %d ran %d times", procs, tasks, i, n)
@@ -148,22 +158,22 @@ func TestParRegion(t *testing.T) {
 		}
 	}
 	// With the pool held, kernels still run (serially).
-	parShared.mu.Lock()
-	defer parShared.mu.Unlock()
-	old := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(old)
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	e := exec{k: active, pool: pool, procs: 2, minWork: 0, winoTiles: winoChunkTiles}
 	x := make([]float32, 1<<18)
 	for i := range x {
 		x[i] = float32(i%7) - 3
 	}
 	y := make([]float32, len(x))
-	ReLU(y, x)
+	e.ReLU(y, x)
 	want := make([]float32, len(x))
 	ReLURef(want, x)
 	ktSame(t, "ReLU with the pool busy", y, want)
 }
 
 func TestParSpan(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		t, size, total, lo, hi int
 	}{
@@ -183,11 +193,105 @@ func TestParSpan(t *testing.T) {
 	}
 }
 
+// ktAllocs returns the allocations made by this package's code while f
+// runs n times, and where the first was made. It reads the heap profile at
+// a rate of one, so that an allocation is attributed to its call site:
+// MemStats would also count those of the runtime, which allocates now and
+// then a record for a goroutine that parks (a helper of the pool, or the
+// caller waiting for one), however often the kernels allocate. A test that
+// calls it must not be parallel, and must have warmed f up. Unlike
+// testing.AllocsPerRun, it leaves GOMAXPROCS alone, so a pool's helpers
+// run beside the caller.
+func ktAllocs(n int, f func()) (count int64, where string) {
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = old }()
+	before := ktHeapProfile()
+	for range n {
+		f()
+	}
+	for stack, c := range ktHeapProfile() {
+		if d := c - before[stack]; d > 0 {
+			if fn := ktAllocSite(stack); fn != "" {
+				count += d
+				where = fn
+			}
+		}
+	}
+	return count, where
+}
+
+// ktHeapProfile returns the allocation counts by stack, as of a completed
+// garbage collection.
+func ktHeapProfile() map[[32]uintptr]int64 {
+	runtime.GC()
+	runtime.GC()
+	n, _ := runtime.MemProfile(nil, true)
+	recs := make([]runtime.MemProfileRecord, n+100)
+	n, ok := runtime.MemProfile(recs, true)
+	if !ok {
+		panic("kernels test: heap profile grew while read")
+	}
+	m := make(map[[32]uintptr]int64, n)
+	for _, r := range recs[:n] {
+		m[r.Stack0] += r.AllocObjects
+	}
+	return m
+}
+
+// ktAllocSite returns the stack of an allocation if this package's code
+// (not a test file) made it, or "". The runtime's records for goroutines
+// that park (acquireSudog, for a helper of the pool, or the caller waiting
+// for one) do not count: the runtime allocates them now and then to refill
+// a per-P cache, however often the kernels allocate.
+func ktAllocSite(stack [32]uintptr) string {
+	pcs := stack[:]
+	for i, pc := range pcs {
+		if pc == 0 {
+			pcs = pcs[:i]
+			break
+		}
+	}
+	var names []string
+	frames := runtime.CallersFrames(pcs)
+	for {
+		fr, more := frames.Next()
+		names = append(names, fr.Function)
+		switch {
+		case fr.Function == "runtime.acquireSudog":
+			return ""
+		case strings.HasPrefix(fr.Function, "runtime.") || strings.HasPrefix(fr.Function, "internal/runtime/"):
+		case strings.HasPrefix(fr.Function, "github.com/fmnist/fmnist/internal/kernels.") && !strings.HasSuffix(fr.File, "_test.go"):
+			return strings.Join(names, " <- ")
+		default:
+			return ""
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+// ktAllocCalls is how many calls an allocation test counts over.
+const ktAllocCalls = 20
+
+// ktAllocFree fails unless f, warmed up, makes no allocation of this
+// package's code in ktAllocCalls calls.
+func ktAllocFree(t *testing.T, name string, f func()) {
+	t.Helper()
+	for range 20 { // warm up: helpers started, scratch grown
+		f()
+	}
+	if a, where := ktAllocs(ktAllocCalls, f); a != 0 {
+		t.Errorf("%s: %d allocations in %d calls (one at %s), want 0", name, a, ktAllocCalls, where)
+	}
+}
+
 // TestKernelAllocs checks that the kernels allocate nothing in steady state,
-// on the pool included.
+// on one goroutine and on the pool, whose helpers must have run tasks.
 func TestKernelAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	const n, h, w, c = 8, 28, 28, 32 // large enough for several tasks per kernel
+	const n, h, w, c = 2, 28, 28, 32 // large enough for two tasks or more per kernel
 	x := ktRand(rng, n*h*w*c, 0)
 	col := make([]float32, n*h*w*9*c)
 	y := make([]float32, n*h*w*c)
@@ -201,45 +305,68 @@ func TestKernelAllocs(t *testing.T) {
 	var ws WinogradScratch
 	cases := []struct {
 		name string
-		f    func()
-		gemm bool // calls Sgemm, whose sync.Pool the race detector empties at random
+		f    func(e exec)
 	}{
-		{"Im2col3x3", func() { Im2col3x3(col, x, n, h, w, c) }, false},
-		{"Col2im3x3", func() { Col2im3x3(y, col, n, h, w, c) }, false},
-		{"MaxPool2x2", func() { MaxPool2x2(y, idx, x, n, h, w, c) }, false},
-		{"MaxPoolBackward", func() { MaxPoolBackward(y, x[:len(x)/4], idx[:len(x)/4], len(y)) }, false},
-		{"MaxPool2x2Backward", func() { MaxPool2x2Backward(y, x[:len(x)/4], idx[:len(x)/4], n, h, w, c) }, false},
-		{"GlobalMaxPool", func() { GlobalMaxPool(y, idx, x, n, h*w, c) }, false},
-		{"AddBiasReLU", func() { AddBiasReLU(y, g, n*h*w, c, true) }, false},
-		{"ReLU", func() { ReLU(y, x) }, false},
-		{"ReLUBackward", func() { ReLUBackward(y, x, x) }, false},
-		{"ColSum", func() { ColSum(mean, x, n*h*w, c) }, false},
-		{"SoftmaxCrossEntropy", func() { SoftmaxCrossEntropy(logits, logits, labels, 600, 10, 0.1) }, false},
-		{"BatchNormStats", func() { BatchNormStats(mean, vari, x, n*h*w, c) }, false},
-		{"BatchNormForward", func() { BatchNormForward(y, xhat, x, mean, g, g, g, n*h*w, c, true) }, false},
-		{"BatchNormReLUBackward", func() { BatchNormReLUBackward(y, mean, vari, x, xhat, g, g, g, n*h*w, c) }, false},
-		{"Axpy", func() { Axpy(y, x, 0.5) }, false},
-		{"Scale", func() { Scale(y, 0.5) }, false},
-		{"MulMask", func() { MulMask(y, x, x) }, false},
-		{"SGDMomentum", func() { SGDMomentum(y, x, xhat, 1e-3, 1e-4, 0.9) }, false},
-		{"WinogradConv", func() { WinogradConv(y, x, u, g, n, h, w, c, c, true, &ws) }, true},
-		{"WinogradConvBackward", func() { WinogradConvBackward(xhat, du, mean, x, y, x, u, n, h, w, c, c, true, &ws) }, true},
-		{"Conv3x3Taps", func() { Conv3x3Taps(y[:4*3*3*c], x[:4*3*3*c], u[:9*c*c], g, 4, 3, 3, c, c, true) }, true},
-		{"Conv3x3TapsBackward", func() {
-			Conv3x3TapsBackward(xhat[:4*3*3*c], du[:9*c*c], x[:4*3*3*c], y[:4*3*3*c], u[:9*c*c], 4, 3, 3, c, c)
-		}, true},
+		{"Im2col3x3", func(e exec) { e.Im2col3x3(col, x, n, h, w, c) }},
+		{"Col2im3x3", func(e exec) { e.Col2im3x3(y, col, n, h, w, c) }},
+		{"MaxPool2x2", func(e exec) { e.MaxPool2x2(y, idx, x, n, h, w, c) }},
+		{"MaxPoolBackward", func(e exec) { e.MaxPoolBackward(y, x[:len(x)/4], idx[:len(x)/4], len(y)) }},
+		{"MaxPool2x2Backward", func(e exec) { e.MaxPool2x2Backward(y, x[:len(x)/4], idx[:len(x)/4], n, h, w, c) }},
+		{"GlobalMaxPool", func(e exec) { e.GlobalMaxPool(y, idx, x, n, h*w, c) }},
+		{"AddBiasReLU", func(e exec) { e.AddBiasReLU(y, g, n*h*w, c, true) }},
+		{"ReLU", func(e exec) { e.ReLU(y, x) }},
+		{"ReLUBackward", func(e exec) { e.ReLUBackward(y, x, x) }},
+		{"ColSum", func(e exec) { e.ColSum(mean, x, n*h*w, c) }},
+		{"SoftmaxCrossEntropy", func(e exec) { e.SoftmaxCrossEntropy(logits, logits, labels, 600, 10, 0.1) }},
+		{"BatchNormStats", func(e exec) { e.BatchNormStats(mean, vari, x, n*h*w, c) }},
+		{"BatchNormForward", func(e exec) { e.BatchNormForward(y, xhat, x, mean, g, g, g, n*h*w, c, true) }},
+		{"BatchNormReLUBackward", func(e exec) { e.BatchNormReLUBackward(y, mean, vari, x, xhat, g, g, g, n*h*w, c) }},
+		{"Axpy", func(e exec) { e.Axpy(y, x, 0.5) }},
+		{"Scale", func(e exec) { e.Scale(y, 0.5) }},
+		{"MulMask", func(e exec) { e.MulMask(y, x, x) }},
+		{"SGDMomentum", func(e exec) { e.SGDMomentum(y, x, xhat, 1e-3, 1e-4, 0.9) }},
+		{"WinogradConv", func(e exec) { e.WinogradConv(y, x, u, g, n, h, w, c, c, true, &ws) }},
+		{"WinogradConvBackward", func(e exec) { e.WinogradConvBackward(xhat, du, mean, x, y, x, u, n, h, w, c, c, true, &ws) }},
+		{"Conv3x3Taps", func(e exec) { e.Conv3x3Taps(y[:4*3*3*c], x[:4*3*3*c], u[:9*c*c], g, 4, 3, 3, c, c, true) }},
+		{"Conv3x3TapsBackward", func(e exec) {
+			e.Conv3x3TapsBackward(xhat[:4*3*3*c], du[:9*c*c], x[:4*3*3*c], y[:4*3*3*c], u[:9*c*c], 4, 3, 3, c, c)
+		}},
 	}
-	for _, p := range ktPaths() {
-		ktOn(p, func() {
-			for _, tc := range cases {
-				if tc.gemm && raceEnabled {
-					continue
-				}
-				tc.f()
-				if a := testing.AllocsPerRun(10, tc.f); a != 0 {
-					t.Errorf("%s/%v: %v allocations per call, want 0", tc.name, p, a)
-				}
+	paths := ktPaths(t)
+	helped := 0
+	for _, p := range paths {
+		e := p.exec()
+		for _, tc := range cases {
+			h0 := p.pool.helped.Load()
+			ktAllocFree(t, fmt.Sprintf("%s/%v", tc.name, p), func() { tc.f(e) })
+			if p.pool.helped.Load() > h0 {
+				helped++
 			}
-		})
+		}
+	}
+	// A helper may miss the regions of one kernel (the caller can take all
+	// the tasks first), but not those of every one.
+	if helped == 0 && runtime.GOMAXPROCS(0) > 1 {
+		t.Errorf("no helper of the pool ran a task: the parallel path was not measured")
+	}
+	t.Logf("helpers ran tasks in the windows of %d kernels and paths", helped)
+}
+
+// TestKsets checks that every kernel of every set this build has is set: a
+// missing one would panic only on the CPUs that choose that set.
+func TestKsets(t *testing.T) {
+	t.Parallel()
+	for _, k := range ktSets() {
+		v := reflect.ValueOf(k).Elem()
+		for i := range v.NumField() {
+			if f := v.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+				t.Errorf("kset %s: %s is nil", k.name, v.Type().Field(i).Name)
+			}
+		}
+	}
+	for _, kern := range testKernels() {
+		if kern.tile == nil || kern.packRuns == nil || kern.packT8 == nil || kern.set == "" {
+			t.Errorf("SGEMM kernel %s lacks a tile, a packing loop or its set's name", kern.name)
+		}
 	}
 }

@@ -8,24 +8,25 @@ import "sync/atomic"
 // number), so values, indices, ties and NaNs come out as the reference's.
 
 type maxPoolJob struct {
+	k          *kset
 	y, x       []float32
 	idx        []int32
 	n, h, w, c int
 	per        int
 }
 
-func (j *maxPoolJob) task(t int) {
+func (j *maxPoolJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*(j.h/2))
 	j.rows(lo, hi)
 }
 
-func maxPool2x2(y []float32, idx []int32, x []float32, n, h, w, c int) {
+func (e exec) maxPool2x2(y []float32, idx []int32, x []float32, n, h, w, c int) {
 	rows, ow := n*(h/2), w/2
 	if rows*ow*c == 0 {
 		return
 	}
-	j := maxPoolJob{y: y, idx: idx, x: x, n: n, h: h, w: w, c: c, per: max(1, parGrain/(ow*c))}
-	if !parRun(&parShared.slots.maxPool, j, parCount(j.per, rows), 4*rows*ow*c) {
+	j := maxPoolJob{k: e.k, y: y, idx: idx, x: x, n: n, h: h, w: w, c: c, per: max(1, parGrain/(ow*c))}
+	if !parRun(e, &e.pool.slots.maxPool, j, parCount(j.per, rows), 4*rows*ow*c) {
 		j.rows(0, rows)
 	}
 }
@@ -35,24 +36,19 @@ func (j *maxPoolJob) rows(lo, hi int) {
 	h, w, c := j.h, j.w, j.c
 	oh, ow := h/2, w/2
 	wc := w * c
-	asm := kernAVX2 && c%8 == 0
 	for r := lo; r < hi; r++ {
 		b, py := r/oh, r%oh
 		base := (b*h + 2*py) * wc
 		in := j.x[base : base+2*wc]
-		y, idx := j.y[r*ow*c:(r+1)*ow*c], j.idx[r*ow*c:(r+1)*ow*c]
-		if asm {
-			maxPoolRowAVX2(&y[0], &idx[0], &in[0], ow, wc, c, base)
-			continue
-		}
-		maxPoolRowGo(y, idx, in[:wc], in[wc:], c, base)
+		j.k.maxPoolRow(j.y[r*ow*c:(r+1)*ow*c], j.idx[r*ow*c:(r+1)*ow*c], in, c, base)
 	}
 }
 
-// maxPoolRowGo pools one output row from input rows r0 and r1, which start
-// at flat index base of x.
-func maxPoolRowGo(y []float32, idx []int32, r0, r1 []float32, c, base int) {
-	wc := len(r0)
+// maxPoolRowGo pools one output row (len(y)/c pixels) from the two input
+// rows in in, which starts at flat index base of x.
+func maxPoolRowGo(y []float32, idx []int32, in []float32, c, base int) {
+	wc := len(in) / 2
+	r0, r1 := in[:wc], in[wc:]
 	for o := 0; o+c <= len(y); o += c {
 		i0 := 2 * o
 		a, b := r0[i0:i0+c], r0[i0+c:i0+2*c]
@@ -77,23 +73,24 @@ func maxPoolRowGo(y []float32, idx []int32, r0, r1 []float32, c, base int) {
 }
 
 type globalMaxPoolJob struct {
+	k        *kset
 	y, x     []float32
 	idx      []int32
 	n, hw, c int
 	per      int
 }
 
-func (j *globalMaxPoolJob) task(t int) {
+func (j *globalMaxPoolJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n)
 	j.images(lo, hi)
 }
 
-func globalMaxPool(y []float32, idx []int32, x []float32, n, hw, c int) {
+func (e exec) globalMaxPool(y []float32, idx []int32, x []float32, n, hw, c int) {
 	if n*c == 0 {
 		return
 	}
-	j := globalMaxPoolJob{y: y, idx: idx, x: x, n: n, hw: hw, c: c, per: max(1, parGrain/(hw*c))}
-	if !parRun(&parShared.slots.global, j, parCount(j.per, n), n*hw*c) {
+	j := globalMaxPoolJob{k: e.k, y: y, idx: idx, x: x, n: n, hw: hw, c: c, per: max(1, parGrain/(hw*c))}
+	if !parRun(e, &e.pool.slots.global, j, parCount(j.per, n), n*hw*c) {
 		j.images(0, n)
 	}
 }
@@ -102,27 +99,27 @@ func globalMaxPool(y []float32, idx []int32, x []float32, n, hw, c int) {
 // is compared with the positions in order, as in the reference.
 func (j *globalMaxPoolJob) images(lo, hi int) {
 	hw, c := j.hw, j.c
-	asm := kernAVX2 && c%8 == 0
 	for b := lo; b < hi; b++ {
 		base := b * hw * c
-		xs := j.x[base : base+hw*c]
-		y, idx := j.y[b*c:b*c+c], j.idx[b*c:b*c+c]
-		if asm {
-			globalMaxPoolAVX2(&y[0], &idx[0], &xs[0], hw, c, base)
-			continue
-		}
-		copy(y, xs[:c])
-		for ch := range idx {
-			idx[ch] = int32(base + ch)
-		}
-		for p := 1; p < hw; p++ {
-			row := xs[p*c : p*c+c]
-			row = row[:len(y)]
-			for ch, v := range row {
-				if best := y[ch]; v > best || (v != v && best == best) {
-					y[ch] = v
-					idx[ch] = int32(base + p*c + ch)
-				}
+		j.k.globalMaxPool1(j.y[b*c:b*c+c], j.idx[b*c:b*c+c], j.x[base:base+hw*c], c, base)
+	}
+}
+
+// globalMaxPoolGo pools one image (len(x)/c positions of c channels, at
+// least one) that starts at flat index base.
+func globalMaxPoolGo(y []float32, idx []int32, xs []float32, c, base int) {
+	hw := len(xs) / c
+	copy(y, xs[:c])
+	for ch := range idx {
+		idx[ch] = int32(base + ch)
+	}
+	for p := 1; p < hw; p++ {
+		row := xs[p*c : p*c+c]
+		row = row[:len(y)]
+		for ch, v := range row {
+			if best := y[ch]; v > best || (v != v && best == best) {
+				y[ch] = v
+				idx[ch] = int32(base + p*c + ch)
 			}
 		}
 	}
@@ -135,6 +132,7 @@ func (j *globalMaxPoolJob) images(lo, hi int) {
 // its own window, which MaxPool2x2 guarantees; if one does not, the rows
 // report it and MaxPoolBackward redoes the whole gradient.
 type maxPool2x2BackJob struct {
+	k          *kset
 	dx, dy     []float32
 	idx        []int32
 	n, h, w, c int
@@ -142,12 +140,12 @@ type maxPool2x2BackJob struct {
 	bad        atomic.Bool
 }
 
-func (j *maxPool2x2BackJob) task(t int) {
+func (j *maxPool2x2BackJob) task(t, _ int) {
 	lo, hi := parSpan(t, j.per, j.n*(j.h/2))
 	j.rows(lo, hi)
 }
 
-func maxPool2x2Backward(dx, dy []float32, idx []int32, n, h, w, c int) {
+func (e exec) maxPool2x2Backward(dx, dy []float32, idx []int32, n, h, w, c int) {
 	rows, ow := n*(h/2), w/2
 	out := rows * ow * c
 	if out == 0 {
@@ -157,20 +155,20 @@ func maxPool2x2Backward(dx, dy []float32, idx []int32, n, h, w, c int) {
 	per := max(1, parGrain/(ow*c))
 	tasks := parCount(per, rows)
 	var bad bool
-	if procs := parProcs(); procs > 1 && tasks > 1 && 4*out >= parMinWork && parShared.mu.TryLock() {
-		j := &parShared.slots.maxBack2
-		*j = maxPool2x2BackJob{dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c, per: per}
-		parShared.region(j, tasks, procs)
+	if e.procs > 1 && tasks > 1 && 4*out >= e.minWork && e.pool.mu.TryLock() {
+		j := &e.pool.slots.maxBack2
+		*j = maxPool2x2BackJob{k: e.k, dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c, per: per}
+		e.pool.region(j, tasks, e.procs)
 		bad = j.bad.Load()
 		*j = maxPool2x2BackJob{}
-		parShared.mu.Unlock()
+		e.pool.mu.Unlock()
 	} else {
-		j := maxPool2x2BackJob{dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c, per: per}
+		j := maxPool2x2BackJob{k: e.k, dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c, per: per}
 		j.rows(0, rows)
 		bad = j.bad.Load()
 	}
 	if bad {
-		maxPoolBackward(dx, dy[:out], idx[:out], n*h*w*c)
+		e.maxPoolBackward(dx, dy[:out], idx[:out], n*h*w*c)
 	}
 }
 
@@ -180,19 +178,11 @@ func (j *maxPool2x2BackJob) rows(lo, hi int) {
 	h, w, c := j.h, j.w, j.c
 	oh, ow := h/2, w/2
 	wc := w * c
-	asm := kernAVX2 && c%8 == 0
 	for r := lo; r < hi; r++ {
 		b, py := r/oh, r%oh
 		base := (b*h + 2*py) * wc
 		pair := j.dx[base : base+2*wc]
-		dy, idx := j.dy[r*ow*c:(r+1)*ow*c], j.idx[r*ow*c:(r+1)*ow*c]
-		var ok bool
-		if asm {
-			ok = maxPoolBackRowAVX2(&pair[0], &dy[0], &idx[0], ow, wc, c, base)
-		} else {
-			ok = maxPoolBackRowGo(pair, dy, idx, c, base)
-		}
-		if !ok {
+		if !j.k.maxPoolBackRow(pair, j.dy[r*ow*c:(r+1)*ow*c], j.idx[r*ow*c:(r+1)*ow*c], c, base) {
 			j.bad.Store(true)
 			return
 		}
@@ -244,15 +234,15 @@ type maxPoolBackJob struct {
 	dx []float32
 }
 
-func (j *maxPoolBackJob) task(t int) {
+func (j *maxPoolBackJob) task(t, _ int) {
 	lo, hi := parSpan(t, 4*parGrain, len(j.dx))
 	clear(j.dx[lo:hi])
 }
 
-func maxPoolBackward(dx, dy []float32, idx []int32, nx int) {
+func (e exec) maxPoolBackward(dx, dy []float32, idx []int32, nx int) {
 	dx = dx[:nx]
 	j := maxPoolBackJob{dx: dx}
-	if !parRun(&parShared.slots.maxBack, j, parCount(4*parGrain, nx), nx) {
+	if !parRun(e, &e.pool.slots.maxBack, j, parCount(4*parGrain, nx), nx) {
 		clear(dx)
 	}
 	idx = idx[:len(dy)]

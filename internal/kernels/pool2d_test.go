@@ -19,6 +19,7 @@ func ktTies(rng *rand.Rand, n, off int) []float32 {
 }
 
 func TestMaxPool2x2(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -27,7 +28,7 @@ func TestMaxPool2x2(t *testing.T) {
 			out := n * (h / 2) * (w / 2) * c
 			want, wantIdx := make([]float32, out), make([]int32, out)
 			MaxPool2x2Ref(want, wantIdx, x, n, h, w, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				y, all := ktOut(out, 42)
 				idxAll := make([]int32, out+2*ktGuard)
@@ -36,7 +37,7 @@ func TestMaxPool2x2(t *testing.T) {
 				}
 				idx := idxAll[ktGuard : ktGuard+out]
 				x0 := ktClone(x)
-				ktOn(p, func() { MaxPool2x2(y, idx, x, n, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2(y, idx, x, n, h, w, c) })
 				ktSame(t, name, y, want)
 				ktSameIdx(t, name, idx, wantIdx)
 				ktGuards(t, name, all)
@@ -55,6 +56,7 @@ func TestMaxPool2x2(t *testing.T) {
 // for the assembly (c = 8, every channel the same window) and the Go code
 // (c = 1).
 func TestMaxPoolHand(t *testing.T) {
+	t.Parallel()
 	nan := float32(math.NaN())
 	neg0 := float32(math.Copysign(0, -1))
 	for _, tc := range []struct {
@@ -87,9 +89,9 @@ func TestMaxPoolHand(t *testing.T) {
 				}
 			}
 			wantIdx := ((tc.at/2)*w + tc.at%2) * c
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				y, idx := make([]float32, c), make([]int32, c)
-				ktOn(p, func() { MaxPool2x2(y, idx, x, 1, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2(y, idx, x, 1, h, w, c) })
 				for ch := 0; ch < c; ch++ {
 					if math.Float32bits(y[ch]) != math.Float32bits(tc.want) || idx[ch] != int32(wantIdx+ch) {
 						t.Errorf("%s c=%d %v: channel %d = %v at %d, want %v at %d", tc.name, c, p, ch, y[ch], idx[ch], tc.want, wantIdx+ch)
@@ -106,6 +108,7 @@ func TestMaxPoolHand(t *testing.T) {
 }
 
 func TestGlobalMaxPool(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(23, 24))
 	for _, s := range [][3]int{{0, 3, 4}, {2, 1, 3}, {1, 9, 1}, {3, 9, 17}, {2, 49, 8}, {128, 9, 256}, {5, 7, 32}} {
 		n, hw, c := s[0], s[1], s[2]
@@ -113,12 +116,12 @@ func TestGlobalMaxPool(t *testing.T) {
 			x := gen(rng, n*hw*c, 1)
 			want, wantIdx := make([]float32, n*c), make([]int32, n*c)
 			GlobalMaxPoolRef(want, wantIdx, x, n, hw, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				y, all := ktOut(n*c, 42)
 				idx := make([]int32, n*c)
 				x0 := ktClone(x)
-				ktOn(p, func() { GlobalMaxPool(y, idx, x, n, hw, c) })
+				ktOn(p, func(e exec) { e.GlobalMaxPool(y, idx, x, n, hw, c) })
 				ktSame(t, name, y, want)
 				ktSameIdx(t, name, idx, wantIdx)
 				ktGuards(t, name, all)
@@ -137,6 +140,7 @@ func TestGlobalMaxPool(t *testing.T) {
 }
 
 func TestMaxPoolBackward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(25, 26))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -147,11 +151,11 @@ func TestMaxPoolBackward(t *testing.T) {
 		dy := ktVec(rng, out, 1)
 		want := ktRand(rng, len(x), 0)
 		MaxPoolBackwardRef(want, dy, idx, len(x))
-		for _, p := range ktPaths() {
+		for _, p := range ktPaths(t) {
 			name := fmt.Sprintf("%v/%v", s, p)
 			dx, all := ktOut(len(x), 42)
 			dy0 := ktClone(dy)
-			ktOn(p, func() { MaxPoolBackward(dx, dy, idx, len(x)) })
+			ktOn(p, func(e exec) { e.MaxPoolBackward(dx, dy, idx, len(x)) })
 			ktSame(t, name, dx, want)
 			ktGuards(t, name, all)
 			ktSame(t, name+" dy", dy, dy0)
@@ -162,14 +166,15 @@ func TestMaxPoolBackward(t *testing.T) {
 	dy := []float32{1, 2, neg0, 3}
 	idx := []int32{1, 1, 2, 4}
 	want := []float32{0, 3, 0, 0, 3}
-	for _, p := range ktPaths() {
+	for _, p := range ktPaths(t) {
 		dx := []float32{9, 9, 9, 9, 9}
-		ktOn(p, func() { MaxPoolBackward(dx, dy, idx, 5) })
+		ktOn(p, func(e exec) { e.MaxPoolBackward(dx, dy, idx, 5) })
 		ktSame(t, "by hand/"+p.String(), dx, want)
 	}
 }
 
 func TestMaxPool2x2Backward(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(27, 28))
 	for _, s := range ktShapes4D {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -181,11 +186,11 @@ func TestMaxPool2x2Backward(t *testing.T) {
 			dy := ktVec(rng, out, 1)
 			want := ktRand(rng, len(x), 0)
 			MaxPool2x2BackwardRef(want, dy, idx, n, h, w, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				name := fmt.Sprintf("%v/%v", s, p)
 				dx, all := ktOut(len(x), 42)
 				dy0 := ktClone(dy)
-				ktOn(p, func() { MaxPool2x2Backward(dx, dy, idx, n, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2Backward(dx, dy, idx, n, h, w, c) })
 				ktSame(t, name, dx, want)
 				ktGuards(t, name, all)
 				ktSame(t, name+" dy", dy, dy0)
@@ -193,8 +198,8 @@ func TestMaxPool2x2Backward(t *testing.T) {
 				if out == 0 {
 					continue
 				}
-				j := maxPool2x2BackJob{dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c}
-				ktOn(p, func() { j.rows(0, n*(h/2)) })
+				j := maxPool2x2BackJob{k: p.k, dx: dx, dy: dy, idx: idx, n: n, h: h, w: w, c: c}
+				j.rows(0, n*(h/2))
 				if j.bad.Load() {
 					t.Fatalf("%s: an index of MaxPool2x2 was taken for a foreign one", name)
 				}
@@ -207,6 +212,7 @@ func TestMaxPool2x2Backward(t *testing.T) {
 // (outside their window, repeated): the kernel must notice and still give
 // the reference's bits.
 func TestMaxPool2x2BackwardForeign(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(29, 30))
 	for _, s := range [][4]int{{2, 4, 4, 8}, {2, 5, 3, 3}, {3, 28, 28, 32}} {
 		n, h, w, c := s[0], s[1], s[2], s[3]
@@ -220,9 +226,9 @@ func TestMaxPool2x2BackwardForeign(t *testing.T) {
 			dy := ktRand(rng, out, 0)
 			want := make([]float32, len(x))
 			MaxPool2x2BackwardRef(want, dy, foreign, n, h, w, c)
-			for _, p := range ktPaths() {
+			for _, p := range ktPaths(t) {
 				dx := ktRand(rng, len(x), 0)
-				ktOn(p, func() { MaxPool2x2Backward(dx, dy, foreign, n, h, w, c) })
+				ktOn(p, func(e exec) { e.MaxPool2x2Backward(dx, dy, foreign, n, h, w, c) })
 				ktSame(t, fmt.Sprintf("%v/entry %d/%v", s, k, p), dx, want)
 			}
 		}

@@ -4,10 +4,25 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// sgemmKernel8x12NEON: 24 Q-register accumulators, two loads of A and
-// three of B per step, each value of A multiplying a row of B through the
-// by-element form of FMLA. It is the tile of sgemmTileGo for 8×12, with
-// one fused multiply-add per element and step, in k order.
+// sgemmKernel8x12NEON is, with fma(x, y, z) the product x·y plus z
+// rounded once to float32,
+//
+//	for i := 0; i < 8; i++ {
+//		for j := 0; j < 12; j++ {
+//			var acc float32
+//			for p := 0; p < k; p++ {
+//				acc = fma(a[p*8+i], b[p*12+j], acc)
+//			}
+//			if beta == 0 { // C is not read
+//				c[i*ldc+j] = alpha * acc
+//			} else {
+//				c[i*ldc+j] = fma(alpha, acc, beta*c[i*ldc+j])
+//			}
+//		}
+//	}
+//
+// with 24 Q-register accumulators, two loads of A and three of B per step,
+// each value of A multiplying a row of B through the by-element FMLA.
 //
 //go:noescape
 func sgemmKernel8x12NEON(k int, a, b, c *float32, ldc int, alpha, beta float32)
@@ -15,11 +30,13 @@ func sgemmKernel8x12NEON(k int, a, b, c *float32, ldc int, alpha, beta float32)
 // kc keeps a 12-wide panel of B (12 KiB) and a panel of A (8 KiB) in even
 // a 32 KiB L1; mc·kc floats of A (128 KiB) sit in L2.
 var neonKernel = &sgemmKernel{
-	name: "neon-8x12", mr: 8, nr: 12, kc: 256, mc: 128, nc: 2040,
+	name: "neon-8x12", set: "NEON", mr: 8, nr: 12, kc: 256, mc: 128, nc: 2040,
 	tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		_, _, _ = a[8*k-1], b[12*k-1], c[7*ldc+11]
 		sgemmKernel8x12NEON(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
 	},
+	packRuns: packRunsGo,
+	packT8:   packT8Go,
 }
 
 // sgemmAsmKernels are the assembly kernels this CPU can run. ASIMD is part
@@ -31,24 +48,6 @@ var sgemmAsmKernels = func() []*sgemmKernel {
 	return []*sgemmKernel{neonKernel}
 }()
 
-// sgemmKernels are the kernels Sgemm chooses from.
-var sgemmKernels = func() []*sgemmKernel {
-	if len(sgemmAsmKernels) > 0 {
-		return sgemmAsmKernels
-	}
-	return []*sgemmKernel{goKernel}
-}()
-
-// kernelSet is what KernelSet reports.
-var kernelSet = func() string {
-	if sgemmKernels[0] == neonKernel {
-		return "NEON"
-	}
-	return "portable Go"
-}()
-
-// sgemmPackT8 and sgemmPackN8 are nil: packing uses plain Go.
-var (
-	sgemmPackT8 func(dst, src *float32, ld, kc, w int)
-	sgemmPackN8 func(dst, src *float32, ld, kc, w, n int)
-)
+// asmSet is nil: on arm64 only SGEMM has assembly, and the other kernels
+// run their Go twins.
+var asmSet *kset

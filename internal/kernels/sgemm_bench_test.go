@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -124,20 +125,22 @@ func BenchmarkSgemmSerial(b *testing.B) {
 	for _, s := range []benchShape{{1024, 1024, 1024, false, false}, {100352, 64, 288, false, false}, {288, 64, 100352, true, false}} {
 		b.Run(s.String(), func(b *testing.B) {
 			benchGemm(b, s, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bb []float32, ldb int, beta float32, c []float32, ldc int) {
-				sgemm(nil, 1, sgemmArgs{transA, transB, m, n, k, alpha, a, lda, bb, ldb, beta, c, ldc})
+				sgemm(sgemmHow{procs: 1}, sgemmArgs{transA, transB, m, n, k, alpha, a, lda, bb, ldb, beta, c, ldc})
 			})
 		})
 	}
 }
 
 // BenchmarkSgemmDirect compares packing A with reading it in place, for
-// tuning sgemmDirectA.
+// tuning sgemmDirect.a.
 func BenchmarkSgemmDirect(b *testing.B) {
 	for _, s := range benchShapes {
-		for _, mode := range []int{1, 2} {
-			name := map[int]string{1: "packed", 2: "direct"}[mode]
+		for _, mode := range []sgemmDirect{sgemmPacked, sgemmInPlace} {
+			name := map[sgemmDirect]string{sgemmPacked: "packed", sgemmInPlace: "direct"}[mode]
 			b.Run(s.String()+"/"+name, func(b *testing.B) {
-				withDirect(mode, func() { benchGemm(b, s, Sgemm) })
+				benchGemm(b, s, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bb []float32, ldb int, beta float32, c []float32, ldc int) {
+					sgemm(sgemmHow{procs: runtime.GOMAXPROCS(0), direct: mode}, sgemmArgs{transA, transB, m, n, k, alpha, a, lda, bb, ldb, beta, c, ldc})
+				})
 			})
 		}
 	}

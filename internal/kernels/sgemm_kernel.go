@@ -3,10 +3,11 @@ package kernels
 // sgemmKernel is a micro-kernel together with the block sizes tuned for it.
 type sgemmKernel struct {
 	name   string
-	mr, nr int // register tile
-	kc     int // depth of a pass over K: the same for all assembly kernels, so that the choice of one never changes a result
-	mc     int // rows of op(A) packed at once (kept in L2)
-	nc     int // columns of op(B) packed at once (kept in L3)
+	set    string // what KernelSet reports when this kernel is the first choice
+	mr, nr int    // register tile
+	kc     int    // depth of a pass over K: the same for all assembly kernels, so that the choice of one never changes a result
+	mc     int    // rows of op(A) packed at once (kept in L2)
+	nc     int    // columns of op(B) packed at once (kept in L3)
 
 	// tile sets the mr×nr tile at c to alpha·Ap·Bp + beta·C, where Ap and Bp
 	// are k-deep packed panels (see packA, packB). beta == 0 means C is not
@@ -18,13 +19,12 @@ type sgemmKernel struct {
 	// b[p·ldb], which is the packed panel when ldb is nr. It does the same
 	// arithmetic as tile, so choosing it never changes the result.
 	tileA func(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
-}
 
-// KernelSet names the kernels this build runs on this CPU: "AVX-512"
-// (AVX-512 SGEMM, AVX2 elsewhere), "AVX2", "NEON" (SGEMM; the rest in
-// Go) or "portable Go" (the noasm tag, or an architecture without
-// assembly).
-func KernelSet() string { return kernelSet }
+	// packRuns and packT8 are the packing loops: packRunsGo and packT8Go or
+	// their assembly.
+	packRuns func(d, src []float32, ld, off, kc, n, w int)
+	packT8   func(dst, src []float32, ld, kc, w int)
+}
 
 // maxTile bounds mr·nr over all kernels; it sizes the edge scratch tile.
 const maxTile = 16 * 32
@@ -32,9 +32,21 @@ const maxTile = 16 * 32
 // goKernel is the portable path: the same packing and blocking as the
 // assembly, with a plain Go tile. Go has no SIMD, so the tile is smaller.
 var goKernel = &sgemmKernel{
-	name: "go3x2", mr: 3, nr: 2, kc: 256, mc: 120, nc: 2048,
-	tile: sgemmTile3x2Go,
+	name: "go3x2", set: "portable Go", mr: 3, nr: 2, kc: 256, mc: 120, nc: 2048,
+	tile:     sgemmTile3x2Go,
+	packRuns: packRunsGo,
+	packT8:   packT8Go,
 }
+
+// sgemmKernels are the kernels Sgemm chooses from, best first: the
+// assembly ones this build has and the CPU runs (sgemmAsmKernels, from the
+// arch files), else the portable one. Chosen once.
+var sgemmKernels = func() []*sgemmKernel {
+	if len(sgemmAsmKernels) > 0 {
+		return sgemmAsmKernels
+	}
+	return []*sgemmKernel{goKernel}
+}()
 
 // sgemmTileGo is the reference micro-kernel for any mr×nr: the definition
 // the assembly tiles are tested against.

@@ -8,45 +8,40 @@ package kernels
 
 // packA packs op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/mr) panels of mr rows.
 // Panel q holds, for each p < kc, the mr values op(A)[i0+q·mr+r, p0+p].
-func packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
+func (kern *sgemmKernel) packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 	for q := 0; q*mr < mc; q++ {
 		rows := min(mr, mc-q*mr)
 		d := dst[q*mr*kc : (q+1)*mr*kc]
 		i := i0 + q*mr
 		if trans {
 			// op(A)[i,p] = a[p·lda+i]: each p is a contiguous run of rows.
-			packRuns(d, a, lda, p0*lda+i, kc, rows, mr)
+			kern.packRuns(d, a, lda, p0*lda+i, kc, rows, mr)
 		} else {
-			packStrided(d, a, lda, i*lda+p0, kc, rows, mr)
+			kern.packStrided(d, a, lda, i*lda+p0, kc, rows, mr)
 		}
 	}
 }
 
 // packB packs op(B)[p0:p0+kc, j0:j0+nc] into ceil(nc/nr) panels of nr
 // columns. Panel q holds, for each p < kc, the nr values op(B)[p0+p, j0+q·nr+c].
-func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+func (kern *sgemmKernel) packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 	for q := 0; q*nr < nc; q++ {
 		cols := min(nr, nc-q*nr)
 		d := dst[q*nr*kc : (q+1)*nr*kc]
 		j := j0 + q*nr
 		if trans {
 			// op(B)[p,j] = b[j·ldb+p]: each column j is a contiguous row of b.
-			packStrided(d, b, ldb, j*ldb+p0, kc, cols, nr)
+			kern.packStrided(d, b, ldb, j*ldb+p0, kc, cols, nr)
 		} else {
-			packRuns(d, b, ldb, p0*ldb+j, kc, cols, nr)
+			kern.packRuns(d, b, ldb, p0*ldb+j, kc, cols, nr)
 		}
 	}
 }
 
-// packRuns fills d (kc groups of w) from kc runs of n ≤ w contiguous values,
-// run p starting at src[off+p·ld]; the last w-n slots of each group are zeroed.
-func packRuns(d, src []float32, ld, off, kc, n, w int) {
-	if w%8 == 0 && sgemmPackN8 != nil && kc > 0 && n > 0 {
-		_ = src[off+(kc-1)*ld+n-1]
-		_ = d[kc*w-1]
-		sgemmPackN8(&d[0], &src[off], ld, kc, w, n)
-		return
-	}
+// packRunsGo fills d (kc groups of w) from kc runs of n ≤ w contiguous
+// values, run p starting at src[off+p·ld]; the last w-n slots of each group
+// are zeroed.
+func packRunsGo(d, src []float32, ld, off, kc, n, w int) {
 	if n == w {
 		switch w {
 		case 32:
@@ -97,7 +92,7 @@ func packRuns(d, src []float32, ld, off, kc, n, w int) {
 // packStrided fills d (kc groups of w) from n ≤ w contiguous runs of kc
 // values, run r starting at src[off+r·ld]: slot r of group p is run r's p-th
 // value. The last w-n slots of each group are zeroed.
-func packStrided(d, src []float32, ld, off, kc, n, w int) {
+func (kern *sgemmKernel) packStrided(d, src []float32, ld, off, kc, n, w int) {
 	if n == w && w == 6 {
 		s0 := src[off : off+kc]
 		s1 := src[off+ld : off+ld+kc]
@@ -112,13 +107,11 @@ func packStrided(d, src []float32, ld, off, kc, n, w int) {
 		return
 	}
 	r := 0
-	if sgemmPackT8 != nil && kc >= 8 {
-		// Eight runs at a time, transposed in registers.
+	if kc >= 8 {
+		// Eight runs at a time, transposed in registers by the assembly.
 		kc8 := kc &^ 7
 		for ; r+8 <= n; r += 8 {
-			_ = src[off+(r+7)*ld+kc-1]
-			_ = d[(kc-1)*w+r+7]
-			sgemmPackT8(&d[r], &src[off+r*ld], ld, kc8, w)
+			kern.packT8(d[r:], src[off+r*ld:], ld, kc8, w)
 			for p := kc8; p < kc; p++ {
 				g := d[p*w+r : p*w+r+8]
 				for i := range g {
@@ -127,17 +120,7 @@ func packStrided(d, src []float32, ld, off, kc, n, w int) {
 			}
 		}
 	}
-	// Four runs at a time keep four read streams and one write stream.
-	for ; r+4 <= n; r += 4 {
-		s0 := src[off+r*ld : off+r*ld+kc]
-		s1 := src[off+(r+1)*ld : off+(r+1)*ld+kc]
-		s2 := src[off+(r+2)*ld : off+(r+2)*ld+kc]
-		s3 := src[off+(r+3)*ld : off+(r+3)*ld+kc]
-		for p := range s0 {
-			g := d[p*w+r : p*w+r+4]
-			g[0], g[1], g[2], g[3] = s0[p], s1[p], s2[p], s3[p]
-		}
-	}
+	r = packStrided4(d, src, ld, off, kc, n, w, r)
 	for ; r < n; r++ {
 		s := src[off+r*ld : off+r*ld+kc]
 		for p, v := range s {
@@ -149,4 +132,27 @@ func packStrided(d, src []float32, ld, off, kc, n, w int) {
 			clear(d[p*w+n : p*w+w])
 		}
 	}
+}
+
+// packStrided4 is packStrided for runs [r, n) four at a time, which keeps
+// four read streams and one write stream; it returns the first run left.
+func packStrided4(d, src []float32, ld, off, kc, n, w, r int) int {
+	for ; r+4 <= n; r += 4 {
+		s0 := src[off+r*ld : off+r*ld+kc]
+		s1 := src[off+(r+1)*ld : off+(r+1)*ld+kc]
+		s2 := src[off+(r+2)*ld : off+(r+2)*ld+kc]
+		s3 := src[off+(r+3)*ld : off+(r+3)*ld+kc]
+		for p := range s0 {
+			g := d[p*w+r : p*w+r+4]
+			g[0], g[1], g[2], g[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	return r
+}
+
+// packT8Go transposes 8 runs of src (stride ld) into dst (stride w):
+// dst[p·w + r] = src[r·ld + p] for r < 8, p < kc.
+func packT8Go(dst, src []float32, ld, kc, w int) {
+	dst = dst[:(kc-1)*w+8]
+	packStrided4(dst, src, ld, 0, kc, 8, w, 0)
 }

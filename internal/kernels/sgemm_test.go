@@ -123,11 +123,12 @@ func opAt(x []float32, ld int, trans bool, i, j int) float32 {
 }
 
 // runCase checks one case for kernel kern on procs goroutines.
-func runCase(t *testing.T, rng *rand.Rand, kern *sgemmKernel, procs int, tc gemmCase) {
+// runCase checks one case run as how says.
+func runCase(t *testing.T, rng *rand.Rand, how sgemmHow, tc gemmCase) {
 	t.Helper()
 	o := newOperands(rng, tc)
 	a0, b0, c0 := slices.Clone(o.abuf), slices.Clone(o.bbuf), slices.Clone(o.cbuf)
-	sgemm(kern, procs, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
+	sgemm(how, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 	got := slices.Clone(o.cbuf)
 	if !slices.Equal(o.abuf, a0) || !slices.Equal(o.bbuf, b0) {
 		t.Fatalf("%v: inputs changed", tc)
@@ -145,18 +146,11 @@ func testKernels() []*sgemmKernel {
 
 // directModes are the settings of sgemmDirect to test kern under: packed
 // A, and A read in place when the kernel can.
-func directModes(kern *sgemmKernel) []int {
+func directModes(kern *sgemmKernel) []sgemmDirect {
 	if kern.tileA == nil {
-		return []int{1}
+		return []sgemmDirect{sgemmPacked}
 	}
-	return []int{1, 2}
-}
-
-// withDirect runs f with sgemmDirect set to mode.
-func withDirect(mode int, f func()) {
-	defer func(old int) { sgemmDirect = old }(sgemmDirect)
-	sgemmDirect = mode
-	f()
+	return []sgemmDirect{sgemmPacked, sgemmInPlace}
 }
 
 // edgeSizes are the sizes around a block of b: b-1, b, b+1.
@@ -169,6 +163,7 @@ func edgeSizes(b ...int) []int {
 }
 
 func TestSgemmShapes(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, kern := range testKernels() {
 		t.Run(kern.name, func(t *testing.T) {
@@ -196,17 +191,17 @@ func TestSgemmShapes(t *testing.T) {
 				cases = append(cases, gemmCase{tr[0], tr[1], kern.mc + kern.mr + 1, 2*kern.nr + 1, kern.kc + 1, 1, 1, 5})
 			}
 			for _, mode := range directModes(kern) {
-				withDirect(mode, func() {
-					for _, tc := range cases {
-						runCase(t, rng, kern, 1, tc)
-					}
-				})
+				for _, tc := range cases {
+					runCase(t, rng, sgemmHow{kern: kern, procs: 1, direct: mode}, tc)
+				}
 			}
 		})
 	}
 }
 
 func TestSgemmAlphaBeta(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	scalars := []float32{0, 1, -1, 0.5, 2.5}
 	if testing.Short() {
@@ -219,7 +214,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 					// Two blocks of k, so beta is applied once and not again.
 					tc := gemmCase{tr[0], tr[1], 2*kern.mr + 1, kern.nr + 3, kern.kc + 7, alpha, beta, 2}
 					for _, mode := range directModes(kern) {
-						withDirect(mode, func() { runCase(t, rng, kern, 2, tc) })
+						runCase(t, rng, sgemmHow{kern: kern, procs: 2, direct: mode, pool: pool}, tc)
 					}
 				}
 			}
@@ -230,6 +225,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 // TestSgemmBetaZeroNaN checks that beta 0 overwrites NaNs in C rather than
 // multiplying them, as BLAS requires, also when alpha or k is 0.
 func TestSgemmBetaZeroNaN(t *testing.T) {
+	t.Parallel()
 	for _, kern := range testKernels() {
 		for _, tc := range []struct{ m, n, k int }{{13, 35, 40}, {6, 16, 8}, {5, 5, 0}} {
 			for _, alpha := range []float32{0, 1} {
@@ -245,7 +241,7 @@ func TestSgemmBetaZeroNaN(t *testing.T) {
 				for i := range b {
 					b[i] = 1
 				}
-				sgemm(kern, 1, sgemmArgs{false, false, tc.m, tc.n, tc.k, alpha, a, max(tc.k, 1), b, tc.n, 0, c, tc.n})
+				sgemm(sgemmHow{kern: kern, procs: 1}, sgemmArgs{false, false, tc.m, tc.n, tc.k, alpha, a, max(tc.k, 1), b, tc.n, 0, c, tc.n})
 				for i, v := range c {
 					want := alpha * float32(tc.k)
 					if v != want {
@@ -261,6 +257,8 @@ func TestSgemmBetaZeroNaN(t *testing.T) {
 // number of goroutines, to the bit, for every kernel and through Sgemm with
 // GOMAXPROCS itself changed.
 func TestSgemmParallelBits(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	cases := []gemmCase{
 		{false, false, 301, 157, 530, 1, 0, 1},
@@ -278,9 +276,7 @@ func TestSgemmParallelBits(t *testing.T) {
 			for _, mode := range directModes(kern) {
 				for _, procs := range []int{1, 2, 3, 4, 7} {
 					copy(o.cbuf, c0)
-					withDirect(mode, func() {
-						sgemm(kern, procs, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
-					})
+					sgemm(sgemmHow{kern: kern, procs: procs, direct: mode, pool: pool}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 					if first == nil {
 						first = slices.Clone(o.cbuf)
 						continue
@@ -294,21 +290,19 @@ func TestSgemmParallelBits(t *testing.T) {
 			}
 		}
 	}
-	// Through Sgemm, which picks the kernel and the path by itself, with
-	// GOMAXPROCS changed; the last one is computed transposed.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	// As Sgemm runs it, picking the kernel and the path by itself, on
+	// GOMAXPROCS goroutines; the last one is computed transposed.
 	for _, tc := range []gemmCase{cases[0], cases[1], {false, false, 128, 10, 256, 1, 0, 0}, {true, false, 256, 10, 128, 1, 1, 2}} {
 		o := newOperands(rng, tc)
 		c0 := slices.Clone(o.cbuf)
 		var first []float32
 		for _, procs := range []int{1, 2, 4} {
-			runtime.GOMAXPROCS(procs)
 			copy(o.cbuf, c0)
-			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc)
+			sgemm(sgemmHow{procs: procs, pool: pool}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 			if first == nil {
 				first = slices.Clone(o.cbuf)
 			} else if !slices.Equal(first, o.cbuf) {
-				t.Fatalf("%v: Sgemm with GOMAXPROCS %d differs from 1", tc, procs)
+				t.Fatalf("%v: Sgemm on %d goroutines differs from 1", tc, procs)
 			}
 		}
 	}
@@ -318,6 +312,7 @@ func TestSgemmParallelBits(t *testing.T) {
 // assembly ones, against sgemmTileGo, the loop they implement, with guard
 // bands around the tile.
 func TestSgemmTileAsm(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, kern := range testKernels() {
 		mr, nr := kern.mr, kern.nr
@@ -392,6 +387,8 @@ func TestSgemmTileAsm(t *testing.T) {
 // for a shape never changes a result. They share kc and each element is one
 // chain of fused multiply-adds in k order.
 func TestSgemmKernelsAgree(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	if len(sgemmAsmKernels) < 1 {
 		t.Skip("no assembly kernel on this build or CPU")
 	}
@@ -411,9 +408,7 @@ func TestSgemmKernelsAgree(t *testing.T) {
 			}
 			for _, mode := range directModes(kern) {
 				copy(o.cbuf, c0)
-				withDirect(mode, func() {
-					sgemm(kern, 2, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
-				})
+				sgemm(sgemmHow{kern: kern, procs: 2, direct: mode, pool: pool}, sgemmArgs{tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc})
 				if first == nil {
 					first = slices.Clone(o.cbuf)
 				} else if !slices.Equal(first, o.cbuf) {
@@ -424,12 +419,15 @@ func TestSgemmKernelsAgree(t *testing.T) {
 	}
 }
 
+// TestSgemmAllocs checks that products allocate nothing in steady state,
+// serial and on the pool, whose helpers must have run tasks. It counts the
+// process's allocations, so it is not parallel, and runs on a pool of its
+// own.
 func TestSgemmAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("sync.Pool drops items under the race detector")
-	}
-	// A plain product, a narrow one (computed transposed) and a fused bias.
-	for _, s := range []benchShape{{100, 70, 150, false, false}, {128, 10, 256, false, false}, {256, 10, 128, true, false}} {
+	pool := ktPool(t)
+	h0 := pool.helped.Load()
+	// Plain products, a narrow one (computed transposed) and a fused bias.
+	for _, s := range []benchShape{{100, 70, 150, false, false}, {512, 256, 256, false, false}, {128, 10, 256, false, false}, {256, 10, 128, true, false}} {
 		a, b, c := benchOperands(s)
 		lda := s.k
 		if s.transA {
@@ -437,40 +435,20 @@ func TestSgemmAllocs(t *testing.T) {
 		}
 		bias := make([]float32, s.n)
 		for _, procs := range []int{1, 2} {
-			f := func() {
-				sgemm(nil, procs, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
-				sgemmBias(nil, procs, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
-			}
-			// Warm up until every worker has taken a task and grown its
-			// buffers.
-			for range 50 {
-				f()
-			}
-			// Counted by hand: testing.AllocsPerRun sets GOMAXPROCS to 1,
-			// which would leave the workers no CPU. The count is
-			// process-wide, so a stray runtime allocation elsewhere can
-			// land in a window: a leak shows in every window, so the
-			// test asks for one clean window out of three.
-			var got uint64
-			for range 3 {
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				for range 20 {
-					f()
-				}
-				runtime.ReadMemStats(&after)
-				if got = after.Mallocs - before.Mallocs; got == 0 {
-					break
-				}
-			}
-			if got != 0 {
-				t.Errorf("%v on %d goroutines: %d allocations in 20 calls, want 0", s, procs, got)
-			}
+			how := sgemmHow{procs: procs, pool: pool}
+			ktAllocFree(t, fmt.Sprintf("%v on %d goroutines", s, procs), func() {
+				sgemm(how, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n})
+				sgemmBias(how, sgemmArgs{s.transA, false, s.m, s.n, s.k, 1, a, lda, b, s.n, 0, c, s.n}, bias, true)
+			})
 		}
+	}
+	if pool.helped.Load() == h0 && runtime.GOMAXPROCS(0) > 1 {
+		t.Errorf("no helper of the pool ran a task: the parallel path was not measured")
 	}
 }
 
 func TestSgemmBadArgs(t *testing.T) {
+	t.Parallel()
 	s := make([]float32, 100)
 	tests := []struct {
 		name    string
@@ -512,6 +490,7 @@ func TestSgemmBadArgs(t *testing.T) {
 }
 
 func TestSgemmGrid(t *testing.T) {
+	t.Parallel()
 	// Properties rather than exact grids, which follow a cost model: how
 	// many tasks, and along which side C is cut.
 	tests := []struct {
@@ -564,6 +543,7 @@ var avx2Like = &sgemmKernel{name: "6x16", mr: 6, nr: 16, kc: 256, mc: 144, nc: 2
 // guard bands, and to the bit against Sgemm followed by AddBiasReLURef,
 // which does the same arithmetic in two passes.
 func TestSgemmBias(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 14))
 	var cases []gemmCase
 	for _, tr := range [4][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -621,6 +601,8 @@ func TestSgemmBias(t *testing.T) {
 // taller, which Sgemm computes transposed when A is transposed, with every
 // transpose, alpha and beta, and leading dimensions past the width.
 func TestSgemmNarrow(t *testing.T) {
+	t.Parallel()
+	pool := ktPool(t)
 	rng := rand.New(rand.NewPCG(15, 16))
 	// The narrowest tile of this build's kernels: 16 with AVX2, 2 in Go.
 	minNR := sgemmKernels[0].nr
@@ -640,7 +622,7 @@ func TestSgemmNarrow(t *testing.T) {
 						t.Fatalf("%v: not narrow", tc)
 					}
 					for _, procs := range []int{1, 2} {
-						runCase(t, rng, nil, procs, tc)
+						runCase(t, rng, sgemmHow{procs: procs, pool: pool}, tc)
 					}
 				}
 			}
@@ -651,17 +633,9 @@ func TestSgemmNarrow(t *testing.T) {
 // TestSgemmPack checks packA and packB, with and without the assembly
 // helpers, against their definition, zero padding included.
 func TestSgemmPack(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, 18))
-	t8, n8 := sgemmPackT8, sgemmPackN8
-	defer func() { sgemmPackT8, sgemmPackN8 = t8, n8 }()
-	for _, useAsm := range []bool{false, true} {
-		if useAsm && t8 == nil {
-			continue
-		}
-		sgemmPackT8, sgemmPackN8 = nil, nil
-		if useAsm {
-			sgemmPackT8, sgemmPackN8 = t8, n8
-		}
+	for _, kern := range testKernels() {
 		for _, w := range []int{4, 6, 8, 12, 16, 32} {
 			for _, rows := range []int{1, w - 1, w, 2*w + 3} {
 				for _, kc := range []int{1, 7, 8, 9, 33} {
@@ -688,10 +662,10 @@ func TestSgemmPack(t *testing.T) {
 						for i := range got {
 							got[i] = sentinel
 						}
-						packA(got, x, ld, trans, 2, rows, 3, kc, w)
+						kern.packA(got, x, ld, trans, 2, rows, 3, kc, w)
 						// packB of the transposed view packs the same panels.
 						gotB := make([]float32, panels*w*kc)
-						packB(gotB, x, ld, !trans, 3, kc, 2, rows, w)
+						kern.packB(gotB, x, ld, !trans, 3, kc, 2, rows, w)
 						for q := 0; q < panels; q++ {
 							for p := 0; p < kc; p++ {
 								for r := 0; r < w; r++ {
@@ -701,8 +675,8 @@ func TestSgemmPack(t *testing.T) {
 									}
 									idx := q*w*kc + p*w + r
 									if got[idx] != want || gotB[idx] != want {
-										t.Fatalf("asm=%v w=%d rows=%d kc=%d trans=%v: panel %d [%d,%d] = %g (A), %g (B), want %g",
-											useAsm, w, rows, kc, trans, q, p, r, got[idx], gotB[idx], want)
+										t.Fatalf("%s w=%d rows=%d kc=%d trans=%v: panel %d [%d,%d] = %g (A), %g (B), want %g",
+											kern.name, w, rows, kc, trans, q, p, r, got[idx], gotB[idx], want)
 									}
 								}
 							}
@@ -716,8 +690,13 @@ func TestSgemmPack(t *testing.T) {
 
 // TestKernelSet checks that KernelSet names the set Sgemm uses.
 func TestKernelSet(t *testing.T) {
+	t.Parallel()
 	want := map[string]string{"avx512-12x32": "AVX-512", "avx2-6x16": "AVX2", "neon-8x12": "NEON", "go3x2": "portable Go"}[sgemmKernels[0].name]
 	if got := KernelSet(); got != want || want == "" {
 		t.Fatalf("KernelSet() = %q with first kernel %s, want %q", got, sgemmKernels[0].name, want)
+	}
+	// The other kernels run the assembly whenever this build and CPU have it.
+	if (active == goSet) != (asmSet == nil) {
+		t.Fatalf("active set %s with asmSet %v", active.name, asmSet != nil)
 	}
 }
