@@ -130,7 +130,7 @@ func TestOurLayout(t *testing.T) {
 	sum := sha256.Sum256(data)
 	head := `{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},` +
 		`"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},` +
-		`"__metadata__":{"checksum":"` + hex.EncodeToString(sum[:]) + `","format":"github.com/fmnist/fmnist/1","k":"v"}}`
+		`"__metadata__":{"checksum":"` + hex.EncodeToString(sum[:]) + `","format":"fmnist/1","k":"v"}}`
 	head += strings.Repeat(" ", (8-len(head)%8)%8)
 	want := binary.LittleEndian.AppendUint64(nil, uint64(len(head)))
 	want = append(append(want, head...), data...)

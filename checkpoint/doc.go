@@ -11,7 +11,7 @@
 // caller's order, then __metadata__ with sorted keys, so the same File always
 // gives the same bytes.
 //
-// The metadata always carries "format" ("github.com/fmnist/fmnist/1") and "checksum", the
+// The metadata always carries "format" ("fmnist/1") and "checksum", the
 // SHA-256 of the data section, which Decode verifies when present; a file
 // from elsewhere without it still loads. The header is not covered: a
 // damaged header is caught by its own consistency checks instead.

@@ -47,7 +47,7 @@ var (
 
 const (
 	// Format is the value of the "format" metadata key in our files.
-	Format = "github.com/fmnist/fmnist/1"
+	Format = "fmnist/1"
 	// MaxHeader caps the JSON header, as the safetensors library does.
 	MaxHeader = 100_000_000
 
