@@ -2,8 +2,10 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/fmnist/fmnist/internal/kernels"
@@ -16,11 +18,13 @@ import (
 // Batch is the batch size of every model row.
 const Batch = 128
 
-// Row is one line of the report. Exactly one of ImgPerS and GFLOPS is set.
+// Row is one line of the report. Exactly one of ImgPerS, GFLOPS and Ms is
+// set.
 type Row struct {
 	Name    string  `json:"name"`
 	ImgPerS float64 `json:"img_per_s,omitempty"`
 	GFLOPS  float64 `json:"gflops,omitempty"`
+	Ms      float64 `json:"ms,omitempty"` // latency1 rows: the median of single-image forwards
 }
 
 // Memory is what a training step of a model costs in memory.
@@ -47,6 +51,7 @@ type Report struct {
 // Options choose what to run. Zero values take the defaults.
 type Options struct {
 	MLPSteps, CNNSteps int    // timed steps (default 40 and 12, as torch_ref.py)
+	LatencyCalls       int    // timed single-image forwards per latency1 row (default 200)
 	Only               string // run only rows whose name starts with this
 	Progress           func(string)
 }
@@ -73,6 +78,9 @@ func Run(opt Options, version string) (*Report, error) {
 	}
 	if opt.CNNSteps <= 0 {
 		opt.CNNSteps = 12
+	}
+	if opt.LatencyCalls <= 0 {
+		opt.LatencyCalls = 200
 	}
 	rep := &Report{
 		Engine:  "fmnist " + version,
@@ -102,8 +110,13 @@ func Run(opt Options, version string) (*Report, error) {
 		if est, err := m.Spec.MemoryBytes(Batch, true); err == nil {
 			mem.EstimateMiB = round1(est.Total() / (1 << 20))
 		}
+		lat, err := Latency1(m.Spec, opt.LatencyCalls)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", m.Name, err)
+		}
 		rep.Results = append(rep.Results, Row{Name: m.Name + "/train", ImgPerS: round1(tr)},
-			Row{Name: m.Name + "/infer", ImgPerS: round1(inf)})
+			Row{Name: m.Name + "/infer", ImgPerS: round1(inf)},
+			Row{Name: m.Name + "/latency1", Ms: math.Round(lat*1e4) / 1e4})
 		rep.Memory = append(rep.Memory, mem)
 	}
 	for _, g := range GEMMs {
@@ -181,6 +194,39 @@ func timeModel(spec nn.Spec, steps int) (trainIPS, inferIPS float64, mem Memory,
 	}
 	inferIPS = float64(steps*Batch) / time.Since(t).Seconds()
 	return trainIPS, inferIPS, mem, nil
+}
+
+// Latency1 is the median time in milliseconds of one eval-mode forward pass
+// of a single image through a model of that spec, over calls calls after a
+// warm-up: the latency a server answering one request at a time sees.
+func Latency1(spec nn.Spec, calls int) (float64, error) {
+	m, err := nn.Build(spec, 0)
+	if err != nil {
+		return 0, err
+	}
+	shape := []int{1, 28, 28, 1}
+	if spec.Kind == "mlp" {
+		shape = []int{1, spec.In}
+	}
+	x := tensor.New(shape...)
+	r := rand.New(rand.NewPCG(2, 2))
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	for range 20 {
+		m.Forward(x, false)
+	}
+	ms := make([]float64, max(calls, 1))
+	for i := range ms {
+		t := time.Now()
+		m.Forward(x, false)
+		ms[i] = float64(time.Since(t).Nanoseconds()) / 1e6
+	}
+	slices.Sort(ms)
+	if len(ms)%2 == 1 {
+		return ms[len(ms)/2], nil
+	}
+	return (ms[len(ms)/2-1] + ms[len(ms)/2]) / 2, nil
 }
 
 func peakRSSMiB() float64 { return float64(sysmem.PeakRSS()) / (1 << 20) }

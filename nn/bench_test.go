@@ -11,13 +11,16 @@ import (
 
 const benchBatch = 128
 
-func benchModel(b *testing.B, name string, train bool) {
+func benchModel(b *testing.B, name string, train bool) { benchModelBatch(b, name, train, benchBatch) }
+
+// benchModelBatch times one model at batch size batch.
+func benchModelBatch(b *testing.B, name string, train bool, batch int) {
 	s, err := RefSpec(name)
 	if err != nil {
 		b.Fatal(err)
 	}
 	m := MustBuild(s, 1)
-	shape := []int{benchBatch, 28, 28, 1}
+	shape := []int{batch, 28, 28, 1}
 	x, labels := synthetic(1, 10, shape...)
 	lf := &SoftmaxCrossEntropy{}
 	f := func() {
@@ -33,7 +36,8 @@ func benchModel(b *testing.B, name string, train bool) {
 	for b.Loop() {
 		f()
 	}
-	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/batch")
 }
 
 func BenchmarkStepMLPRef(b *testing.B)    { benchModel(b, "mlp-ref", true) }
@@ -42,6 +46,11 @@ func BenchmarkStepCNNRef(b *testing.B)    { benchModel(b, "cnn-ref", true) }
 func BenchmarkInferCNNRef(b *testing.B)   { benchModel(b, "cnn-ref", false) }
 func BenchmarkStepCNNRefBN(b *testing.B)  { benchModel(b, "cnn-ref-bn", true) }
 func BenchmarkInferCNNRefBN(b *testing.B) { benchModel(b, "cnn-ref-bn", false) }
+
+// The latency1 rows of the bench contract: one image, eval mode.
+func BenchmarkLatency1MLPRef(b *testing.B)   { benchModelBatch(b, "mlp-ref", false, 1) }
+func BenchmarkLatency1CNNRef(b *testing.B)   { benchModelBatch(b, "cnn-ref", false, 1) }
+func BenchmarkLatency1CNNRefBN(b *testing.B) { benchModelBatch(b, "cnn-ref-bn", false, 1) }
 
 // The reference CNN with every convolution on im2col, the algorithm before
 // Winograd and pixel-pair GEMMs: the baseline of the two above.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/fmnist/fmnist/internal/kernels"
 	"github.com/fmnist/fmnist/tensor"
 )
 
@@ -53,8 +54,13 @@ func (l *Linear) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	b := x.Shape[0]
 	l.x = x
 	l.y = tensor.Ensure(l.y, b, l.Out)
+	if bias := l.bias(); bias != nil {
+		// The bias and ReLU applied to each tile of y while it is in L1.
+		kernels.SgemmBias(false, false, b, l.Out, l.In, x.Data, l.In, l.Weight.Value.Data, l.Out, bias, l.relu, l.y.Data, l.Out)
+		return l.y
+	}
 	gemm(false, false, b, l.Out, l.In, x.Data, l.In, l.Weight.Value.Data, l.Out, 0, l.y.Data, l.Out)
-	biasAct(l.y.Data, l.bias(), b, l.Out, l.relu)
+	biasAct(l.y.Data, nil, b, l.Out, l.relu)
 	return l.y
 }
 

@@ -18,7 +18,8 @@ func init() {
 
 func cmdBench(args []string) error {
 	fs := newFlags("bench", "bench [flags]",
-		"Times training steps and inference at batch 128 on random data of the reference models: mlp-ref, a\n"+
+		"Times training steps and inference at batch 128 on random data of the reference models, and the\n"+
+			"median latency of one image's inference (latency1): mlp-ref, a\n"+
 			"plain 784-512-256-10 MLP, and cnn-ref, the default CNN (32-64-128-256-256) without batch norm\n"+
 			"(cnn-ref-bn with it); and SGEMM at 1024³ and at sizes those models use. Also reports the allocations\n"+
 			"and bytes per training step once warm, and the peak resident memory of the whole process so far\n"+
@@ -50,9 +51,12 @@ func cmdBench(args []string) error {
 	}
 	fmt.Printf("%s, %s kernels on %s, %d threads, batch %d\n", rep.Engine, rep.Kernels, rep.Arch, rep.Threads, bench.Batch)
 	for _, r := range rep.Results {
-		if r.GFLOPS > 0 {
+		switch {
+		case r.GFLOPS > 0:
 			fmt.Printf("%-24s %10.1f GFLOP/s\n", r.Name, r.GFLOPS)
-		} else {
+		case r.Ms > 0:
+			fmt.Printf("%-24s %10.4f ms, one image\n", r.Name, r.Ms)
+		default:
 			fmt.Printf("%-24s %10.1f img/s\n", r.Name, r.ImgPerS)
 		}
 	}
