@@ -19,7 +19,7 @@
 // The protobuf is written by hand with protowire: the dozen fields of
 // onnx.proto that a classifier needs (proto.go), no generated code and no
 // cgo. The IR version is 8, the newest that Debian's python3-onnx (1.12)
-// checks. The exporter reads only what train.LoadModel returns (specs and
+// checks. The exporter reads only what model.LoadModel returns (specs and
 // state dicts); it refuses, with an error wrapping ErrUnsupported, a model
 // whose weights do not match its spec or that the graph cannot express.
 package onnx

@@ -12,8 +12,8 @@ import (
 
 	"github.com/fmnist/fmnist/checkpoint"
 	"github.com/fmnist/fmnist/dataset"
+	fmmodel "github.com/fmnist/fmnist/model" // proto.go has a type model
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
 )
 
 // The graph's contract with its users.
@@ -33,10 +33,10 @@ func unsupported(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUnsupported}, args...)...)
 }
 
-// Export returns the ONNX file of a model read by train.LoadModel: one
+// Export returns the ONNX file of a model read by fmmodel.LoadModel: one
 // graph from pixel/255 to logits, for any kind (mlp, cnn, cnn_mlp).
-func Export(l *train.Loaded) ([]byte, error) {
-	mean, std, err := train.PixelNorm(l.Meta)
+func Export(l *fmmodel.Loaded) ([]byte, error) {
+	mean, std, err := fmmodel.PixelNorm(l.Meta)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -119,7 +119,7 @@ func Export(l *train.Loaded) ([]byte, error) {
 }
 
 // WriteFile exports l to path atomically.
-func WriteFile(path string, l *train.Loaded) error {
+func WriteFile(path string, l *fmmodel.Loaded) error {
 	data, err := Export(l)
 	if err != nil {
 		return err

@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/report/reporttest"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 // cliFixtures are the files the CLI error table points at.
@@ -46,25 +48,25 @@ func writeFile(t *testing.T, path string, b []byte) string {
 // checkpoint.
 func stoppedRun(t *testing.T, dir, command string, stages []string, stage string) string {
 	t.Helper()
-	cfg := train.DefaultConfig()
+	cfg := pipeline.DefaultConfig()
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "config.json"), b)
 	var done []string
-	res := map[string]*train.ModelResult{}
-	preds := map[string][]train.Pred{}
+	res := map[string]*runfolder.Result{}
+	preds := map[string][]runfolder.Prediction{}
 	for _, s := range stages {
 		if s == stage {
 			break
 		}
 		done = append(done, s)
-		res[s], preds[s] = &train.ModelResult{TestAcc: 0.5}, []train.Pred{{Label: 1, Class: 1, Prob: 0.9}}
+		res[s], preds[s] = &runfolder.Result{TestAcc: 0.5}, []runfolder.Prediction{{Label: 1, Pred: 1, Prob: 0.9}}
 	}
-	ck := &train.Checkpoint{Command: command, Stages: stages, Done: done, Stage: stage, Config: cfg,
+	ck := &pipeline.Checkpoint{Command: command, Stages: stages, Done: done, Stage: stage, Config: cfg,
 		Mean: 0.3, Std: 0.35, Results: res, Preds: preds}
-	if _, err := train.WriteCheckpoint(dir, ck, 2); err != nil {
+	if _, err := pipeline.WriteCheckpoint(dir, ck, 2); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -102,7 +104,7 @@ func newCLIFixtures(t *testing.T) *cliFixtures {
 	}
 	f.model = filepath.Join(dir, "mlp.safetensors")
 	m := nn.MustBuild(nn.Spec{Kind: "mlp", In: 784, Hidden: []int{8}}, 1)
-	if err := train.SaveModel(f.model, m, map[string]string{"pixel_mean": "0.3", "pixel_std": "0.35"}); err != nil {
+	if err := model.SaveModel(f.model, m, map[string]string{"pixel_mean": "0.3", "pixel_std": "0.35"}); err != nil {
 		t.Fatal(err)
 	}
 	full, err := os.ReadFile(f.model)
@@ -134,9 +136,9 @@ func newCLIFixtures(t *testing.T) *cliFixtures {
 		}
 		return p
 	}
-	f.runDir = stoppedRun(t, mk("run"), "run", train.Stages, "cnn")
+	f.runDir = stoppedRun(t, mk("run"), "run", pipeline.Stages, "cnn")
 	f.trainDir = stoppedRun(t, mk("trainmlp"), "train", []string{"mlp"}, "mlp")
-	f.doneDir = stoppedRun(t, mk("done"), "run", train.Stages, "")
+	f.doneDir = stoppedRun(t, mk("done"), "run", pipeline.Stages, "")
 	f.reportDir = mk("report")
 	if _, err := reporttest.Write(f.reportDir, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10}); err != nil {
 		t.Fatal(err)
@@ -180,7 +182,7 @@ func TestCLIErrors(t *testing.T) {
 		{"run: config is a folder", []string{"run", "--config", f.dir, "--out", out()}, 1, f.dir + ": is a directory", false},
 		{"run: config unreadable", []string{"run", "--config", f.noRead, "--out", out()}, 1, "permission denied", true},
 		{"run: unknown architecture", []string{"run", "--config", f.badConfigs["kind.json"], "--out", out()}, 2, `unknown model kind "transformer"`, false},
-		{"run: batch zero", []string{"run", "--config", f.badConfigs["batch.json"], "--out", out()}, 2, "cnn: train: batch 0", false},
+		{"run: batch zero", []string{"run", "--config", f.badConfigs["batch.json"], "--out", out()}, 2, "cnn: fit: batch 0", false},
 		{"run: negative width", []string{"run", "--config", f.badConfigs["width.json"], "--out", out()}, 2, "width -8", false},
 		{"run: absurd width", []string{"run", "--config", f.badConfigs["huge.json"], "--out", out()}, 2, "100000000 wide", false},
 		{"run: pools to nothing", []string{"run", "--config", f.badConfigs["pools.json"], "--out", out()}, 2, "pools shrink", false},
@@ -262,8 +264,8 @@ func TestCLIErrors(t *testing.T) {
 
 		{"report: no folder", []string{"report"}, 2, "want one run folder, got 0 arguments", false},
 		{"report: missing", []string{"report", "--no-images", f.missing}, 1, "run folder: stat " + f.missing, false},
-		{"report: a file", []string{"report", "--no-images", f.file}, 1, f.file + ": not a directory", false},
-		{"report: empty folder", []string{"report", "--no-images", f.emptyDir}, 1, f.emptyDir + " is not a run folder (it has no config.json)", false},
+		{"report: a file", []string{"report", "--no-images", f.file}, 1, f.file + " is not a run folder (a file, not a folder); give the folder a `fmnist run` wrote", false},
+		{"report: empty folder", []string{"report", "--no-images", f.emptyDir}, 1, f.emptyDir + " is not a run folder (no config.json); give the folder a `fmnist run` wrote", false},
 		{"report: zero mistakes", []string{"report", "--mistakes", "0", f.reportDir}, 2, "--mistakes 0", false},
 		{"report: nonsense flag", []string{"report", "--colour", f.reportDir}, 2, "flag provided but not defined: -colour", false},
 	} {

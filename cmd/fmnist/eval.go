@@ -5,7 +5,9 @@ import (
 	"os"
 
 	"github.com/fmnist/fmnist/dataset"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/fit"
+	"github.com/fmnist/fmnist/model"
+	"github.com/fmnist/fmnist/nn"
 )
 
 func init() {
@@ -33,11 +35,11 @@ func cmdEval(args []string) error {
 	if *tta != "" && *tta != "flip" {
 		return usageErrorf("--tta %q: want flip", *tta)
 	}
-	l, err := train.LoadModel(fs.Arg(0))
+	l, err := model.LoadModel(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	mean, std, err := train.PixelNorm(l.Meta)
+	mean, std, err := model.PixelNorm(l.Meta)
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.Arg(0), err)
 	}
@@ -46,14 +48,14 @@ func cmdEval(args []string) error {
 		return err
 	}
 	test := dataset.NewLoader(f.Test, dataset.LoaderConfig{Batch: 500, Mean: mean, Std: std})
-	show := func(how string, p train.Predictor) {
-		sc := train.Evaluate(p, test, nil)
+	show := func(how string, p nn.Predictor) {
+		sc := fit.Evaluate(p, test, nil)
 		fmt.Printf("%s (%s): %stest accuracy %.4f (%d/%d), loss %.4f\n", fs.Arg(0), l.Kind, how, sc.Acc,
 			int(sc.Acc*float64(sc.N)+0.5), sc.N, sc.Loss)
 	}
 	show("", l.Predictor)
 	if *tta == "flip" {
-		show("with flip TTA, ", &train.FlipTTA{P: l.Predictor})
+		show("with flip TTA, ", &model.FlipTTA{P: l.Predictor})
 	}
 	return nil
 }

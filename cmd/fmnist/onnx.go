@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/onnx"
-	"github.com/fmnist/fmnist/train"
 )
 
 func init() {
@@ -45,7 +45,7 @@ func exportModelMain(args []string, stdout, stderr io.Writer) error {
 	if *out == path {
 		return usageErrorf("-o %s: that is the model file itself", *out)
 	}
-	l, err := train.LoadModel(path)
+	l, err := model.LoadModel(path)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	iofs "io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/internal/runlock"
 	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 func init() {
@@ -38,13 +37,7 @@ func cmdReport(args []string) error {
 	}
 	dir := fs.Arg(0)
 	// Check the folder before loading 60,000 images for nothing.
-	if _, err := report.Load(dir); err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, report.ConfigFile)); errors.Is(serr, iofs.ErrNotExist) {
-			if st, derr := os.Stat(dir); derr == nil && st.IsDir() {
-				return fmt.Errorf("%s is not a run folder (it has no %s): give the folder that fmnist run or train "+
-					"wrote, e.g. runs/20260101-120000", dir, report.ConfigFile)
-			}
-		}
+	if _, err := runfolder.Read(dir); err != nil {
 		return err
 	}
 	// A run still writing into dir would mix its files with the report's.

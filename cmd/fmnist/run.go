@@ -17,9 +17,11 @@ import (
 
 	"github.com/fmnist/fmnist/checkpoint"
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/fit"
 	"github.com/fmnist/fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/report"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 func init() {
@@ -55,7 +57,7 @@ var recipeFlags = []string{"config", "preset", "seed", "epochs", "subset", "out"
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", "", "folder holding the four IDX .gz files (default: $FMNIST_DATA, the cache, Debian's package, then download)")
 	fs.BoolVar(&c.noVerify, "no-verify", false, "skip the SHA-256 check of the data files (for your own variant of the files)")
-	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(train.PresetNames(), " or ")+
+	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(pipeline.PresetNames(), " or ")+
 		" (quick: a few epochs each, minutes instead of the default's half hour and more; --config changes it further)")
 	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
 	fs.Int64Var(&c.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
@@ -100,14 +102,14 @@ func (c *commonFlags) check(fs *flag.FlagSet, nargs int) error {
 
 // resolve builds the run config from defaults, the config file and flags,
 // and prepares a new output folder.
-func (c *commonFlags) resolve() (train.RunConfig, error) {
-	cfg, ok := train.Preset(c.preset)
+func (c *commonFlags) resolve() (pipeline.RunConfig, error) {
+	cfg, ok := pipeline.Preset(c.preset)
 	if !ok {
-		return cfg, usageErrorf("--preset %q: want %s", c.preset, strings.Join(train.PresetNames(), " or "))
+		return cfg, usageErrorf("--preset %q: want %s", c.preset, strings.Join(pipeline.PresetNames(), " or "))
 	}
 	if c.config != "" {
 		var err error
-		if cfg, err = train.ReadConfig(c.config, cfg); err != nil {
+		if cfg, err = pipeline.ReadConfig(c.config, cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -146,7 +148,7 @@ func (c *commonFlags) resolve() (train.RunConfig, error) {
 }
 
 // openResume reads the checkpoint of --resume and checks it is of cmd.
-func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
+func (c *commonFlags) openResume(cmd string) (*pipeline.Checkpoint, error) {
 	// Lock before reading, so that the checkpoint read is the last one.
 	if st, err := os.Stat(c.resume); err == nil && st.IsDir() {
 		if c.lock, err = runlock.Acquire(c.resume); err != nil {
@@ -155,11 +157,11 @@ func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
 		if err := checkpoint.RemoveTemps(c.resume); err != nil {
 			return nil, err
 		}
-		if err := checkpoint.RemoveTemps(filepath.Join(c.resume, train.CheckpointDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := checkpoint.RemoveTemps(filepath.Join(c.resume, runfolder.CheckpointDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
-	ck, err := train.LatestCheckpoint(c.resume)
+	ck, err := pipeline.LatestCheckpoint(c.resume)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +204,7 @@ func shellQuote(s string) string {
 
 // stopped turns an interruption into the message that says how to resume.
 func (c *commonFlags) stopped(cmd string, err error) error {
-	var ie *train.InterruptedError
+	var ie *fit.InterruptedError
 	if !errors.As(err, &ie) {
 		return err
 	}
@@ -246,7 +248,7 @@ func (d dropPrefix) Write(b []byte) (int, error) {
 	return d.w.Write(b)
 }
 
-func printShapes(println func(string), s *train.Splits) {
+func printShapes(println func(string), s *pipeline.Splits) {
 	for _, x := range []struct {
 		name string
 		set  *dataset.Set
@@ -324,8 +326,8 @@ func cmdRun(args []string) error {
 	if err := c.check(fs, 0); err != nil {
 		return err
 	}
-	var cfg train.RunConfig
-	var ck *train.Checkpoint
+	var cfg pipeline.RunConfig
+	var ck *pipeline.Checkpoint
 	var err error
 	if c.resume != "" {
 		if ck, err = c.openResume("run"); err != nil {
@@ -339,12 +341,12 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	splits, err := train.Prepare(f, cfg)
+	splits, err := pipeline.Prepare(f, cfg)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	p, ses := c.newPipeline("run", cfg, splits, ck, train.Stages)
+	p, ses := c.newPipeline("run", cfg, splits, ck, pipeline.Stages)
 	defer ses.release()
 	res, err := p.Run()
 	ses.release()
@@ -372,15 +374,15 @@ type session struct {
 // newPipeline prints the split shapes and sets up the pipeline of cmd,
 // which trains stages, with the progress bar, the per-epoch lines and the
 // SIGINT/SIGTERM hook. cfg is also what the ETA is planned from.
-func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train.Splits, ck *train.Checkpoint,
-	stages []string) (*train.Pipeline, *session) {
+func (c *commonFlags) newPipeline(cmd string, cfg pipeline.RunConfig, splits *pipeline.Splits, ck *pipeline.Checkpoint,
+	stages []string) (*pipeline.Pipeline, *session) {
 	eta := &runETA{stages: planStages(cfg, stages, splits.Train.Len(), splits.Val.Len(), splits.Test.Len())}
 	b := newBar(os.Stderr, c.every, eta)
 	printShapes(b.line, splits)
 	stop, caught, release := stopOnSignal(b.line)
-	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
+	p := &pipeline.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
 		Log: b.line,
-		Hooks: train.Hooks{
+		Hooks: fit.Hooks{
 			Progress: b.progress,
 			Stop:     stop,
 			Epoch:    b.epoch,
@@ -392,7 +394,7 @@ func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train
 // with the exit code of the signal that caused it.
 func (s *session) stopped(c *commonFlags, cmd string, err error) error {
 	sig := s.caught()
-	if sig == nil || !errors.Is(err, train.ErrInterrupted) {
+	if sig == nil || !errors.Is(err, fit.ErrInterrupted) {
 		return c.stopped(cmd, err)
 	}
 	return &exitError{err: c.stopped(cmd, err), code: signalCode(sig)}
@@ -402,7 +404,7 @@ func (s *session) stopped(c *commonFlags, cmd string, err error) error {
 // reports for the CNN.
 var cnnMarks = []float64{0.93, 0.94, 0.945, 0.95}
 
-func printResults(w io.Writer, res map[string]*train.ModelResult, recs []train.Record) {
+func printResults(w io.Writer, res map[string]*runfolder.Result, recs []fit.Record) {
 	fmt.Fprintf(w, "\n%-8s %10s %10s %8s %10s %9s %9s\n", "model", "params", "best epoch", "epochs", "train time", "val acc", "test acc")
 	for _, name := range []string{"mlp", "cnn", "cnn_mlp"} {
 		r, ok := res[name]
@@ -414,7 +416,7 @@ func printResults(w io.Writer, res map[string]*train.ModelResult, recs []train.R
 	}
 	if _, ok := res["cnn"]; ok {
 		fmt.Fprintf(w, "cnn time to val acc:")
-		for _, r := range train.TimeToAccuracy(recs, "cnn", cnnMarks) {
+		for _, r := range fit.TimeToAccuracy(recs, "cnn", cnnMarks) {
 			if r.Epoch == 0 {
 				fmt.Fprintf(w, "  %.1f%% not reached", 100*r.Mark)
 				continue

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/runfolder"
 	"github.com/fmnist/fmnist/serve"
-	"github.com/fmnist/fmnist/train"
 )
 
 func init() {
@@ -114,12 +114,12 @@ func modelName(arg string) (name, path string) {
 // folder's results.json, where the pipeline records it under the file's
 // name.
 func runTestAcc(path string) (float64, bool) {
-	r, err := train.ReadResults(filepath.Join(filepath.Dir(path), "results.json"))
+	r, err := runfolder.ReadResults(filepath.Dir(path))
 	if err != nil {
 		return 0, false
 	}
 	m, ok := r[strings.TrimSuffix(filepath.Base(path), ".safetensors")]
-	if !ok || m == nil {
+	if !ok {
 		return 0, false
 	}
 	return m.TestAcc, true

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 // The tests here run the command line in child processes: the test binary
@@ -101,13 +101,14 @@ func sameRun(t *testing.T, a, b string, models ...string) {
 			t.Errorf("%s differs between %s and %s", f, a, b)
 		}
 	}
-	results := func(dir string) map[string]*train.ModelResult {
-		r, err := train.ReadResults(filepath.Join(dir, "results.json"))
+	results := func(dir string) map[string]runfolder.Result {
+		r, err := runfolder.ReadResults(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range r {
+		for m, v := range r {
 			v.TrainS = 0
+			r[m] = v
 		}
 		return r
 	}

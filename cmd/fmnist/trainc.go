@@ -5,7 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/model"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 func init() {
@@ -35,8 +36,8 @@ func cmdTrain(args []string) error {
 	if err := c.check(fs, 1); err != nil {
 		return err
 	}
-	var cfg train.RunConfig
-	var ck *train.Checkpoint
+	var cfg pipeline.RunConfig
+	var ck *pipeline.Checkpoint
 	var err error
 	if c.resume != "" {
 		if ck, err = c.openResume("train"); err != nil {
@@ -74,9 +75,9 @@ func cmdTrain(args []string) error {
 			return err
 		}
 	}
-	var cnn *train.Loaded
+	var cnn *model.Loaded
 	if what == "head" {
-		if cnn, err = train.LoadModel(*backbone); err != nil {
+		if cnn, err = model.LoadModel(*backbone); err != nil {
 			return err
 		}
 		if cnn.Kind != "cnn" {
@@ -91,13 +92,13 @@ func cmdTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	splits, err := train.Prepare(f, cfg)
+	splits, err := pipeline.Prepare(f, cfg)
 	if err != nil {
 		return err
 	}
 	if cnn != nil {
 		// The backbone must see pixels normalised as when it was trained.
-		if splits.Mean, splits.Std, err = train.PixelNorm(cnn.Meta); err != nil {
+		if splits.Mean, splits.Std, err = model.PixelNorm(cnn.Meta); err != nil {
 			return fmt.Errorf("%s: %w", *backbone, err)
 		}
 	}
@@ -110,19 +111,13 @@ func cmdTrain(args []string) error {
 	defer ses.release()
 	p.Stages, p.Backbone = []string{trainStages[what]}, *backbone
 	if cnn != nil {
+		p.BackboneCNN = cnn.Model
 		p.SetBackboneChecksum(cnn.Meta["checksum"])
 	}
 	if err := p.Start(); err != nil {
 		return err
 	}
-	switch what {
-	case "mlp":
-		_, err = p.TrainMLP()
-	case "cnn":
-		_, err = p.TrainCNN()
-	case "head":
-		_, err = p.TrainHead(cnn.Model)
-	}
+	err = p.RunStage(trainStages[what])
 	ses.release()
 	if err != nil {
 		return ses.stopped(&c, "train", err)
