@@ -179,14 +179,20 @@ func (e *InterruptedError) Is(target error) bool { return target == ErrInterrupt
 
 // Fit trains m on tr, validates on va after every epoch, and leaves m with
 // the weights of the best validation epoch.
-func Fit(name string, m *nn.Model, tr, va Batches, cfg Config, seed uint64, h Hooks) (*Result, error) {
-	return FitFrom(name, m, tr, va, cfg, seed, h, nil)
+//
+// Fit takes no seed: it draws nothing itself. Its randomness is the
+// batches' (order and augmentation, seeded in their loader) and the
+// model's dropout streams (seeded by nn.Build with the weights), so that
+// a checkpoint that holds the position in tr and the model's RNG state
+// resumes the same run.
+func Fit(name string, m *nn.Model, tr, va Batches, cfg Config, h Hooks) (*Result, error) {
+	return FitFrom(name, m, tr, va, cfg, h, nil)
 }
 
 // FitFrom is Fit continued from a state that Hooks.Checkpoint received:
 // with the same model spec, data and config it ends bit for bit where the
 // uninterrupted Fit ends. A nil from starts afresh.
-func FitFrom(name string, m *nn.Model, tr, va Batches, cfg Config, seed uint64, h Hooks, from *State) (*Result, error) {
+func FitFrom(name string, m *nn.Model, tr, va Batches, cfg Config, h Hooks, from *State) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

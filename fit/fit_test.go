@@ -41,7 +41,7 @@ func fitRun(t *testing.T, d *synthData, fc fitCase, seed uint64, h Hooks, from *
 	m := nn.MustBuild(fc.spec, seed)
 	tr := d.loader(d.Train, fc.cfg.Batch, true, 11, fc.aug)
 	va := d.loader(d.Val, 100, false, 0, dataset.Augment{})
-	r, err := FitFrom("mlp", m, tr, va, fc.cfg, 0, h, from)
+	r, err := FitFrom("mlp", m, tr, va, fc.cfg, h, from)
 	return m, r, err
 }
 

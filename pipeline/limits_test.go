@@ -76,7 +76,7 @@ func TestEverySubsetSize(t *testing.T) {
 			if want := (n + 127) / 128; n%128 == 1 && tr.Batches() != want-1 || n%128 != 1 && tr.Batches() != want {
 				t.Fatalf("subset %d: %s: %d batches", n, st.name, tr.Batches())
 			}
-			if _, err := fit.Fit(st.name, m, tr, va, st.s.Train, 1, fit.Hooks{}); err != nil {
+			if _, err := fit.Fit(st.name, m, tr, va, st.s.Train, fit.Hooks{}); err != nil {
 				t.Fatalf("subset %d: %s: %v", n, st.name, err)
 			}
 			if st.name == "cnn" {
@@ -89,7 +89,7 @@ func TestEverySubsetSize(t *testing.T) {
 		fl.DropLast = dropLast(cfg.Head.Spec, len(trY), cfg.Head.Train.Batch)
 		vaF, _, vaY := Extract(cnn, va)
 		head := nn.MustBuild(cfg.Head.Spec, 1)
-		if _, err := fit.Fit("cnn_mlp", head, fl, fit.NewFeatureLoader(vaF, dim, vaY, 500, false, 0), cfg.Head.Train, 1, fit.Hooks{}); err != nil {
+		if _, err := fit.Fit("cnn_mlp", head, fl, fit.NewFeatureLoader(vaF, dim, vaY, 500, false, 0), cfg.Head.Train, fit.Hooks{}); err != nil {
 			t.Fatalf("subset %d: head: %v", n, err)
 		}
 	}

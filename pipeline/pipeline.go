@@ -203,7 +203,7 @@ func (p *Pipeline) phase(name, phase string) {
 
 // fit runs Fit for a stage with the pipeline's hooks around the caller's:
 // every epoch record goes to metrics.csv, every state to a checkpoint.
-func (p *Pipeline) fit(name string, m *nn.Model, tr, va fit.Batches, cfg fit.Config, seed uint64) (*fit.Result, error) {
+func (p *Pipeline) fit(name string, m *nn.Model, tr, va fit.Batches, cfg fit.Config) (*fit.Result, error) {
 	h := p.Hooks
 	if h.Progress != nil {
 		stage, stages := p.stageOf(name)
@@ -239,7 +239,7 @@ func (p *Pipeline) fit(name string, m *nn.Model, tr, va fit.Batches, cfg fit.Con
 		from = c.Fit
 		p.logf("%s: resuming at epoch %d, step %d of %d", name, from.Epoch+1, from.Batch, tr.Batches())
 	}
-	r, err := fit.FitFrom(name, m, tr, va, cfg, seed, h, from)
+	r, err := fit.FitFrom(name, m, tr, va, cfg, h, from)
 	if errors.Is(err, fit.ErrCheckpoint) && from != nil {
 		err = fmt.Errorf("%s: %w", p.Resume.Path, err)
 	}

@@ -105,7 +105,7 @@ func TestMLPBeats80(t *testing.T) {
 	tc := fit.Config{Epochs: 2, Batch: 128, Optimizer: "sgd", LR: 0.05, Schedule: "onecycle", Momentum: 0.9, Nesterov: true}
 	tr := dataset.NewLoader(d.Train, dataset.LoaderConfig{Batch: 128, Shuffle: true, Seed: 1, Mean: d.Mean, Std: d.Std})
 	va := dataset.NewLoader(d.Val, dataset.LoaderConfig{Batch: 500, Mean: d.Mean, Std: d.Std})
-	r, err := fit.Fit("mlp", m, tr, va, tc, 1, fit.Hooks{})
+	r, err := fit.Fit("mlp", m, tr, va, tc, fit.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}

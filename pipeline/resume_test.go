@@ -532,7 +532,7 @@ func TestFitStateThroughFile(t *testing.T) {
 		m := nn.MustBuild(spec, seed)
 		tr := d.loader(d.Train, cfg.Batch, true, 11, dataset.Augment{Pad: 1, Flip: true})
 		va := d.loader(d.Val, 100, false, 0, dataset.Augment{})
-		_, err := fit.FitFrom("cnn", m, tr, va, cfg, 0, h, from)
+		_, err := fit.FitFrom("cnn", m, tr, va, cfg, h, from)
 		return m, err
 	}
 	want, err := run(1, fit.Hooks{}, nil)

@@ -16,14 +16,14 @@ import (
 var Stages = model.Names
 
 // A stage's seeds are the run's seed plus offsets from its place k (1, 2
-// or 3) in model.Names: its initial weights Seed+k, its training order and
-// augmentation Seed+10+k, and its Fit (the dropout streams) Seed+20+k. So
+// or 3) in model.Names: its initial weights and dropout streams (both drawn
+// by nn.Build) Seed+k, its training order and augmentation Seed+10+k. So
 // each stage draws from streams of its own, and a stage trained alone by
-// `fmnist train` gets the numbers it gets inside `fmnist run`.
+// `fmnist train` gets the numbers it gets inside `fmnist run`. (Fit once
+// took a Seed+20+k it never used; it now takes none.)
 const (
 	weightSeed = 0
 	orderSeed  = 10
-	fitSeed    = 20
 )
 
 // trained is what a stage's preparation hands to Fit, and how to test and
@@ -66,7 +66,7 @@ func (p *Pipeline) RunStage(name string) error {
 	if err != nil {
 		return err
 	}
-	r, err := p.fit(name, t.m, t.tr, t.va, st.Train, seed+fitSeed)
+	r, err := p.fit(name, t.m, t.tr, t.va, st.Train)
 	if err != nil {
 		return err
 	}
