@@ -146,20 +146,20 @@ func LoadOptions(path string, opt Options) (*Classifier, error) {
 		c.lut[v] = (float32(v)/255 - mean) / std
 	}
 	switch {
-	case l.Stacked != nil:
-		s := l.Stacked
-		c.params = countParams(s.Backbone) + countParams(s.Head)
-		c.classes = s.Head.Spec.Classes
+	case l.CNNMLP != nil:
+		s := l.CNNMLP
+		c.params = countParams(s.CNN) + countParams(s.MLP)
+		c.classes = s.MLP.Spec.Classes
 		c.newReplica = func() (nn.Predictor, error) {
-			cnn, err := clone(s.Backbone)
+			cnn, err := clone(s.CNN)
 			if err != nil {
 				return nil, err
 			}
-			head, err := clone(s.Head)
+			head, err := clone(s.MLP)
 			if err != nil {
 				return nil, err
 			}
-			return &model.Stacked{Backbone: cnn, Norm: s.Norm, Head: head}, nil
+			return &model.CNNMLP{CNN: cnn, Norm: s.Norm, MLP: head}, nil
 		}
 	default:
 		m := l.Model

@@ -49,20 +49,20 @@ func (s Standardizer) Apply(x []float32) {
 	}
 }
 
-// Stacked is the CNN-features-into-MLP classifier: the backbone's features,
-// standardised, into the head.
-type Stacked struct {
-	Backbone *nn.Model
-	Norm     Standardizer
-	Head     *nn.Model
-	buf      *tensor.Tensor
+// CNNMLP is the model of kind cnn_mlp: an MLP on the CNN's features, the
+// CNN's pooled features standardised by Norm, into the MLP.
+type CNNMLP struct {
+	CNN  *nn.Model // only its backbone (Features) is used
+	Norm Standardizer
+	MLP  *nn.Model
+	buf  *tensor.Tensor
 }
 
-// Predict returns the head's logits for a batch of images.
-func (s *Stacked) Predict(x *tensor.Tensor) *tensor.Tensor {
-	f := s.Backbone.Features(x)
+// Predict returns the MLP's logits for a batch of images.
+func (s *CNNMLP) Predict(x *tensor.Tensor) *tensor.Tensor {
+	f := s.CNN.Features(x)
 	s.buf = tensor.Ensure(s.buf, f.Shape...)
 	copy(s.buf.Data, f.Data)
 	s.Norm.Apply(s.buf.Data)
-	return s.Head.Forward(s.buf, false)
+	return s.MLP.Forward(s.buf, false)
 }

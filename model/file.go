@@ -79,17 +79,17 @@ func SaveModel(path string, m *nn.Model, meta map[string]string) error {
 	return checkpoint.Write(path, f)
 }
 
-// SaveStacked writes a CNN-features-into-MLP classifier to path atomically.
-func SaveStacked(path string, s *Stacked, meta map[string]string) error {
+// SaveCNNMLP writes a cnn_mlp model to path atomically.
+func SaveCNNMLP(path string, s *CNNMLP, meta map[string]string) error {
 	f := &checkpoint.File{Metadata: withMeta(meta, "kind", "cnn_mlp",
-		"cnn_arch", specJSON(s.Backbone.Spec), "mlp_arch", specJSON(s.Head.Spec))}
-	StateToFile(f, "cnn.", s.Backbone.StateDict())
+		"cnn_arch", specJSON(s.CNN.Spec), "mlp_arch", specJSON(s.MLP.Spec))}
+	StateToFile(f, "cnn.", s.CNN.StateDict())
 	dim := len(s.Norm.Mean)
 	StateToFile(f, "", []nn.Named{
 		{Name: "feature_mean", Shape: []int{dim}, Data: s.Norm.Mean},
 		{Name: "feature_std", Shape: []int{dim}, Data: s.Norm.Std},
 	})
-	StateToFile(f, "mlp.", s.Head.StateDict())
+	StateToFile(f, "mlp.", s.MLP.StateDict())
 	return checkpoint.Write(path, f)
 }
 
@@ -98,7 +98,7 @@ type Loaded struct {
 	Kind      string
 	Predictor nn.Predictor
 	Model     *nn.Model // the model itself for mlp and cnn; the backbone for cnn_mlp
-	Stacked   *Stacked  // for cnn_mlp
+	CNNMLP    *CNNMLP   // for cnn_mlp
 	Meta      map[string]string
 }
 
@@ -124,7 +124,7 @@ func buildFrom(path string, meta map[string]string, key string) (*nn.Model, erro
 	return m, nil
 }
 
-// LoadModel reads a model file written by SaveModel or SaveStacked.
+// LoadModel reads a model file written by SaveModel or SaveCNNMLP.
 func LoadModel(path string) (*Loaded, error) {
 	f, err := checkpoint.Read(path)
 	if err != nil {
@@ -169,8 +169,8 @@ func LoadModel(path string) (*Loaded, error) {
 		if len(w) == 0 || len(norm.Mean) != w[len(w)-1] || len(norm.Std) != len(norm.Mean) {
 			return nil, fmt.Errorf("model: %s: feature_mean/feature_std missing or not of the backbone's width", path)
 		}
-		l.Stacked = &Stacked{Backbone: cnn, Norm: norm, Head: head}
-		l.Model, l.Predictor = cnn, l.Stacked
+		l.CNNMLP = &CNNMLP{CNN: cnn, Norm: norm, MLP: head}
+		l.Model, l.Predictor = cnn, l.CNNMLP
 	default:
 		return nil, fmt.Errorf("model: %s: unknown model kind %q in the metadata", path, l.Kind)
 	}

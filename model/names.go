@@ -5,13 +5,13 @@ import "github.com/fmnist/fmnist/nn"
 // The kinds of model, each also the name of its stage in a run, of its file
 // (Kind + ".safetensors") and of its rows in a run folder's files.
 const (
-	MLP    = "mlp"     // an MLP on pixels
-	CNN    = "cnn"     // the convolutional network with its linear head
-	CNNMLP = "cnn_mlp" // an MLP on the CNN's standardised features
+	KindMLP    = "mlp"     // an MLP on pixels
+	KindCNN    = "cnn"     // the convolutional network with its linear head
+	KindCNNMLP = "cnn_mlp" // an MLP on the CNN's features, standardised
 )
 
 // Names lists the kinds in the order a run trains them.
-var Names = []string{MLP, CNN, CNNMLP}
+var Names = []string{KindMLP, KindCNN, KindCNNMLP}
 
 // FileName is the name of the model file of a kind in a run folder.
 func FileName(kind string) string { return kind + ".safetensors" }

@@ -76,7 +76,7 @@ func TestTorchMadeModels(t *testing.T) {
 			// names, dtypes, shapes and bits.
 			again := filepath.Join(t.TempDir(), "again.safetensors")
 			if kind == "cnn_mlp" {
-				err = model.SaveStacked(again, l.Stacked, nil)
+				err = model.SaveCNNMLP(again, l.CNNMLP, nil)
 			} else {
 				err = model.SaveModel(again, l.Model, nil)
 			}

@@ -14,7 +14,7 @@
 // the graph has only Sub, Div, Flatten, Gemm, Conv, Relu, MaxPool and
 // GlobalMaxPool, all of opset 13, and runtimes fuse the rest themselves.
 // Dropout is the identity in eval mode and is left out. cnn_mlp is one
-// graph: the backbone, the feature standardisation (Sub, Div) and the head.
+// graph: the backbone, the feature standardisation (Sub, Div) and the MLP.
 //
 // The protobuf is written by hand with protowire: the dozen fields of
 // onnx.proto that a classifier needs (proto.go), no generated code and no

@@ -29,8 +29,8 @@ func loadedStacked(cnn, head *nn.Model, rng *rand.Rand) *model.Loaded {
 	for i := range w {
 		norm.Mean[i], norm.Std[i] = float32(rng.NormFloat64()), float32(0.5+rng.Float64())
 	}
-	st := &model.Stacked{Backbone: cnn, Norm: norm, Head: head}
-	return &model.Loaded{Kind: "cnn_mlp", Model: cnn, Stacked: st, Predictor: st, Meta: testMeta}
+	st := &model.CNNMLP{CNN: cnn, Norm: norm, MLP: head}
+	return &model.Loaded{Kind: "cnn_mlp", Model: cnn, CNNMLP: st, Predictor: st, Meta: testMeta}
 }
 
 // trainedLike gives every batch norm of m statistics and affine weights far
@@ -261,7 +261,7 @@ func TestExportRefuses(t *testing.T) {
 			return loadedModel(m)
 		}, "linear0_weight holds NaN", true},
 		{"cnn_mlp without its parts", func() *model.Loaded { l := loadedModel(cnn()); l.Kind = "cnn_mlp"; return l },
-			"without its backbone and head", true},
+			"without its cnn and mlp", true},
 		{"mlp without its network", func() *model.Loaded { return &model.Loaded{Kind: "mlp", Meta: testMeta} },
 			"mlp model without its network", true},
 		{"cnn_mlp head of another width", func() *model.Loaded {
@@ -269,13 +269,13 @@ func TestExportRefuses(t *testing.T) {
 		}, "reading 4 features, the backbone gives 8", true},
 		{"cnn_mlp backbone an mlp", func() *model.Loaded {
 			l := loadedStacked(cnn(), build(nn.Spec{Kind: "mlp", In: 8, Hidden: []int{4}}), rng)
-			l.Stacked.Backbone = build(nn.Spec{Kind: "mlp", Hidden: []int{8}})
-			l.Stacked.Backbone.Spec.Widths = []int{8}
+			l.CNNMLP.CNN = build(nn.Spec{Kind: "mlp", Hidden: []int{8}})
+			l.CNNMLP.CNN.Spec.Widths = []int{8}
 			return l
 		}, "this mlp model", true},
 		{"cnn_mlp statistics of another width", func() *model.Loaded {
 			l := loadedStacked(cnn(), build(nn.Spec{Kind: "mlp", In: 8, Hidden: []int{4}}), rng)
-			l.Stacked.Norm.Std = l.Stacked.Norm.Std[:3]
+			l.CNNMLP.Norm.Std = l.CNNMLP.Norm.Std[:3]
 			return l
 		}, "width 8 and 3", true},
 	} {

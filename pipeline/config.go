@@ -36,7 +36,7 @@ type RunConfig struct {
 	Subset int    `json:"subset"` // train on the first N images of the train split; 0 = all
 	MLP    Stage  `json:"mlp"`
 	CNN    Stage  `json:"cnn"`
-	Head   Stage  `json:"head"`
+	CNNMLP Stage  `json:"cnn_mlp"` // read also from "head": see legacyHead
 }
 
 // DefaultConfig is the recipe chosen on validation: the "default" preset.
@@ -60,7 +60,7 @@ func DefaultConfig() RunConfig {
 			Train:   fit.Config{Epochs: 30, Batch: 128, Optimizer: "sgd", LR: 0.08, Schedule: "cosine", WarmupEpochs: 1, Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, LabelSmoothing: 0.1},
 			Augment: dataset.Augment{Pad: 2, Flip: true, Erase: 0.25},
 		},
-		Head: Stage{
+		CNNMLP: Stage{
 			// On the features of a 15-epoch CNN whose own head has 94.61% val (seed 1): 10 epochs at
 			// lr 0.01: 94.43%; one hidden layer of 1024, dropout 0.5: 94.61%; no label smoothing:
 			// 94.60%; 20 epochs at lr 0.05: 94.79%, the only one above the CNN; 30 at 0.1: 94.77%.
@@ -81,7 +81,7 @@ func QuickConfig() RunConfig {
 	// seed 1); the default's were chosen on 30 and 20 epochs.
 	c.CNN.Train.Epochs, c.CNN.Train.LR, c.CNN.Train.Schedule, c.CNN.Train.WarmupEpochs = 4, 0.05, "onecycle", 0
 	c.CNN.Augment = dataset.Augment{}
-	c.Head.Train.Epochs, c.Head.Train.LR = 5, 0.01
+	c.CNNMLP.Train.Epochs, c.CNNMLP.Train.LR = 5, 0.01
 	return c
 }
 
@@ -165,6 +165,10 @@ func ParseConfig(b []byte, isYAML bool, base RunConfig) (RunConfig, error) {
 	if t := bytes.TrimSpace(b); len(t) == 0 || bytes.Equal(t, []byte("null")) {
 		return base, errors.New("empty: no settings")
 	}
+	b, err := legacyHead(b)
+	if err != nil {
+		return base, err
+	}
 	// Decode over a deep copy: decoding a list reuses the slice's array.
 	cfg, err := cloneConfig(base)
 	if err != nil {
@@ -179,6 +183,31 @@ func ParseConfig(b []byte, isYAML bool, base RunConfig) (RunConfig, error) {
 		return base, errors.New("data after the config")
 	}
 	return cfg, nil
+}
+
+// LegacyHeadKey is the key config files written before the third model
+// had one name use for the cnn_mlp stage. Reading accepts it as an alias of
+// "cnn_mlp", so that old run folders still resume and report; fmnist never
+// writes it.
+const LegacyHeadKey = "head"
+
+// legacyHead renames a top-level LegacyHeadKey to "cnn_mlp". Anything that
+// is not a JSON object is left for the strict decoder to refuse.
+func legacyHead(b []byte) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil {
+		return b, nil
+	}
+	h, ok := top[LegacyHeadKey]
+	if !ok {
+		return b, nil
+	}
+	if _, both := top["cnn_mlp"]; both {
+		return nil, fmt.Errorf("both %q (the old name of cnn_mlp) and \"cnn_mlp\": keep one", LegacyHeadKey)
+	}
+	delete(top, LegacyHeadKey)
+	top["cnn_mlp"] = h
+	return json.Marshal(top)
 }
 
 func cloneConfig(c RunConfig) (RunConfig, error) {
@@ -256,13 +285,13 @@ func (c RunConfig) Validate() error {
 		name, kind string
 		in         int // the input size the data has; 0 when set by the pipeline
 		st         Stage
-	}{{"mlp", "mlp", dataset.Pixels, c.MLP}, {"cnn", "cnn", 1, c.CNN}, {"head", "mlp", 0, c.Head}} {
+	}{{"mlp", "mlp", dataset.Pixels, c.MLP}, {"cnn", "cnn", 1, c.CNN}, {"cnn_mlp", "mlp", 0, c.CNNMLP}} {
 		if err := s.st.Train.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		sp := s.st.Spec
 		if s.in == 0 {
-			sp.In = 0 // the head's input is the backbone's width, set at run time
+			sp.In = 0 // the cnn_mlp's MLP reads the CNN's features, sized at run time
 		}
 		if err := model.CheckLimits(sp); err != nil {
 			return fmt.Errorf("pipeline: %s: %w", s.name, err)

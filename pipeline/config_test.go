@@ -72,6 +72,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"NaN", "mlp:\n  train:\n    lr: .nan\n", true, "YAML: mlp.train.lr: NaN, want a finite number"},
 		{"two documents", "val: 1\n---\nval: 2\n", true, "more than one document"},
 		{"too long", `{"seed": 1` + strings.Repeat(" ", MaxConfigBytes) + `}`, false, "more than the 1048576"},
+		{"old and new name", `{"head": {}, "cnn_mlp": {}}`, false, `both "head" (the old name of cnn_mlp) and "cnn_mlp"`},
+		{"old name, unknown key", "head:\n  epochs: 3\n", true, `unknown field "epochs"`},
 	} {
 		_, err := ParseConfig([]byte(tc.b), tc.yaml, DefaultConfig())
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
@@ -136,7 +138,7 @@ func TestRunConfigValidate(t *testing.T) {
 		{"subset negative", func(c *RunConfig) { c.Subset = -1 }, "subset -1"},
 		{"unknown kind", func(c *RunConfig) { c.MLP.Spec.Kind = "rnn" }, `mlp: nn: unknown model kind "rnn"`},
 		{"cnn as the mlp", func(c *RunConfig) { c.MLP.Spec = c.CNN.Spec }, `mlp: model kind "cnn", want "mlp"`},
-		{"cnn head", func(c *RunConfig) { c.Head.Spec = c.CNN.Spec }, `head: model kind "cnn", want "mlp"`},
+		{"cnn head", func(c *RunConfig) { c.CNNMLP.Spec = c.CNN.Spec }, `cnn_mlp: model kind "cnn", want "mlp"`},
 		{"mlp input", func(c *RunConfig) { c.MLP.Spec.In = 100 }, "mlp: input size 100, the images give 784"},
 		{"cnn channels", func(c *RunConfig) { c.CNN.Spec.In = 3 }, "cnn: input size 3, the images give 1"},
 		{"classes", func(c *RunConfig) { c.CNN.Spec.Classes = 5 }, "cnn: 5 classes"},
@@ -152,11 +154,11 @@ func TestRunConfigValidate(t *testing.T) {
 		{"pools to nothing", func(c *RunConfig) {
 			c.CNN.Spec.Widths, c.CNN.Spec.PoolAfter = []int{2, 2, 2, 2, 2}, []int{0, 1, 2, 3, 4}
 		}, "5 pools shrink a 28×28 image to nothing"},
-		{"batch zero", func(c *RunConfig) { c.Head.Train.Batch = 0 }, "head: fit: batch 0"},
+		{"batch zero", func(c *RunConfig) { c.CNNMLP.Train.Batch = 0 }, "cnn_mlp: fit: batch 0"},
 		{"lr NaN", func(c *RunConfig) { c.CNN.Train.LR = math.NaN() }, "cnn: fit: learning rate NaN"},
 		{"pad", func(c *RunConfig) { c.CNN.Augment.Pad = 20 }, "augment pad 20"},
 		{"erase NaN", func(c *RunConfig) { c.CNN.Augment.Erase = math.NaN() }, "erase NaN"},
-		{"dropout", func(c *RunConfig) { c.Head.Spec.Dropout = 1 }, "dropout 1 out of [0, 1)"},
+		{"dropout", func(c *RunConfig) { c.CNNMLP.Spec.Dropout = 1 }, "dropout 1 out of [0, 1)"},
 	} {
 		c := DefaultConfig()
 		tc.edit(&c)
@@ -227,7 +229,7 @@ func TestPresets(t *testing.T) {
 	for _, s := range []struct {
 		name string
 		q, d Stage
-	}{{"mlp", q.MLP, d.MLP}, {"cnn", q.CNN, d.CNN}, {"head", q.Head, d.Head}} {
+	}{{"mlp", q.MLP, d.MLP}, {"cnn", q.CNN, d.CNN}, {"cnn_mlp", q.CNNMLP, d.CNNMLP}} {
 		if s.q.Train.Epochs >= s.d.Train.Epochs {
 			t.Errorf("%s: quick has %d epochs, default %d", s.name, s.q.Train.Epochs, s.d.Train.Epochs)
 		}
@@ -256,5 +258,40 @@ func TestConfigRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, c) {
 			t.Errorf("over preset %s: read back %+v, wrote %+v", name, got, c)
 		}
+	}
+}
+
+// "head", the old name of the cnn_mlp stage, is read as an alias of
+// "cnn_mlp" at the top level only, and never written.
+func TestLegacyHeadKey(t *testing.T) {
+	want := DefaultConfig()
+	want.CNNMLP.Train.Epochs, want.CNNMLP.Spec.Hidden = 7, []int{33}
+	for _, tc := range []struct {
+		name string
+		b    string
+		yaml bool
+	}{
+		{"new name", `{"cnn_mlp": {"model": {"hidden": [33]}, "train": {"epochs": 7}}}`, false},
+		{"old name", `{"head": {"model": {"hidden": [33]}, "train": {"epochs": 7}}}`, false},
+		{"old name, yaml", "head:\n  model: {hidden: [33]}\n  train: {epochs: 7}\n", true},
+	} {
+		got, err := ParseConfig([]byte(tc.b), tc.yaml, DefaultConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v, want %+v", tc.name, got.CNNMLP, want.CNNMLP)
+		}
+	}
+	// Below the top level "head" is nobody's alias.
+	if _, err := ParseConfig([]byte(`{"cnn": {"head": {}}}`), false, DefaultConfig()); err == nil {
+		t.Error(`cnn.head accepted`)
+	}
+	b, err := json.Marshal(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `"head"`) || !strings.Contains(string(b), `"cnn_mlp":`) {
+		t.Errorf("config written with the old name: %s", b)
 	}
 }

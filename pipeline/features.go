@@ -26,7 +26,7 @@ func Extract(m *nn.Model, src fit.Batches) (feats []float32, dim int, labels []u
 }
 
 // AugFeatureLoader serves the backbone's features of augmented images,
-// standardised by norm: each epoch the head sees the features of a new
+// standardised by norm: each epoch the cnn_mlp's MLP sees the features of a new
 // augmentation of every image, so that it trains on features as noisy as
 // those the backbone gives unseen images, not on the features of images
 // the backbone has fitted. Its order and augmentation are src's, so Seek

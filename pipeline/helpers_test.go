@@ -43,9 +43,9 @@ func tinyConfig() RunConfig {
 	c.CNN.Train = fit.Config{Epochs: 2, Batch: 64, Optimizer: "adamw", LR: 0.01, Schedule: "cosine", WarmupEpochs: 0.5,
 		WeightDecay: 0.01}
 	c.CNN.Augment = dataset.Augment{Pad: 2, Flip: true, Erase: 0.3}
-	c.Head.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, BatchNorm: true, Dropout: 0.3}
-	c.Head.Train = fit.Config{Epochs: 2, Batch: 64, Optimizer: "sgd", LR: 0.01, Schedule: "step", Momentum: 0.9}
-	c.Head.Augment = dataset.Augment{}
+	c.CNNMLP.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, BatchNorm: true, Dropout: 0.3}
+	c.CNNMLP.Train = fit.Config{Epochs: 2, Batch: 64, Optimizer: "sgd", LR: 0.01, Schedule: "step", Momentum: 0.9}
+	c.CNNMLP.Augment = dataset.Augment{}
 	return c
 }
 

@@ -39,8 +39,8 @@ func TestEverySubsetSize(t *testing.T) {
 	cfg.MLP.Augment = dataset.Augment{}
 	cfg.CNN.Spec = nn.Spec{Kind: "cnn", In: 1, Widths: []int{1, 1, 1, 1, 2}, PoolAfter: []int{0, 1, 2, 3}, BatchNorm: true, Classes: 10}
 	cfg.CNN.Augment = dataset.Augment{}
-	cfg.Head.Spec = nn.Spec{Kind: "mlp", In: 2, Hidden: []int{4}, BatchNorm: true, Classes: 10}
-	for _, st := range []*Stage{&cfg.MLP, &cfg.CNN, &cfg.Head} {
+	cfg.CNNMLP.Spec = nn.Spec{Kind: "mlp", In: 2, Hidden: []int{4}, BatchNorm: true, Classes: 10}
+	for _, st := range []*Stage{&cfg.MLP, &cfg.CNN, &cfg.CNNMLP} {
 		st.Train.Epochs, st.Train.Batch = 1, 128
 	}
 	var cnn *nn.Model
@@ -85,11 +85,11 @@ func TestEverySubsetSize(t *testing.T) {
 		}
 		// The head on features, as the cnn_mlp stage builds its loader.
 		trF, dim, trY := Extract(cnn, sp.loader(sp.Train, 500, false, 0, dataset.Augment{}))
-		fl := fit.NewFeatureLoader(trF, dim, trY, cfg.Head.Train.Batch, true, 1)
-		fl.DropLast = dropLast(cfg.Head.Spec, len(trY), cfg.Head.Train.Batch)
+		fl := fit.NewFeatureLoader(trF, dim, trY, cfg.CNNMLP.Train.Batch, true, 1)
+		fl.DropLast = dropLast(cfg.CNNMLP.Spec, len(trY), cfg.CNNMLP.Train.Batch)
 		vaF, _, vaY := Extract(cnn, va)
-		head := nn.MustBuild(cfg.Head.Spec, 1)
-		if _, err := fit.Fit("cnn_mlp", head, fl, fit.NewFeatureLoader(vaF, dim, vaY, 500, false, 0), cfg.Head.Train, fit.Hooks{}); err != nil {
+		head := nn.MustBuild(cfg.CNNMLP.Spec, 1)
+		if _, err := fit.Fit("cnn_mlp", head, fl, fit.NewFeatureLoader(vaF, dim, vaY, 500, false, 0), cfg.CNNMLP.Train, fit.Hooks{}); err != nil {
 			t.Fatalf("subset %d: head: %v", n, err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // dataBytes is what a run holds besides the models: the 70,000 images as
-// bytes, and for the head the features of every image, twice (raw and a
+// bytes, and for cnn_mlp the features of every image, twice (raw and a
 // batch's copy), in float32.
 func dataBytes(featureDim int) float64 {
 	const images = 70000
@@ -20,7 +20,7 @@ func (c RunConfig) CheckMemory() error {
 	if err != nil {
 		return err
 	}
-	head := c.Head.Spec
+	head := c.CNNMLP.Spec
 	if w := cnn.Widths; len(w) > 0 {
 		head.In = w[len(w)-1]
 	}
@@ -29,7 +29,7 @@ func (c RunConfig) CheckMemory() error {
 		spec  nn.Spec
 		batch int
 		dim   int
-	}{{"mlp", c.MLP.Spec, c.MLP.Train.Batch, 0}, {"cnn", c.CNN.Spec, c.CNN.Train.Batch, 0}, {"head", head, c.Head.Train.Batch, head.In}} {
+	}{{"mlp", c.MLP.Spec, c.MLP.Train.Batch, 0}, {"cnn", c.CNN.Spec, c.CNN.Train.Batch, 0}, {"cnn_mlp", head, c.CNNMLP.Train.Batch, head.In}} {
 		if err := model.CheckMemory(s.name, s.spec, s.batch, true, dataBytes(s.dim)); err != nil {
 			return err
 		}
@@ -37,9 +37,9 @@ func (c RunConfig) CheckMemory() error {
 			return err
 		}
 	}
-	if c.Head.Augment != (Stage{}).Augment {
+	if c.CNNMLP.Augment != (Stage{}).Augment {
 		// The head's augmented features go through the backbone each step.
-		if err := model.CheckMemory("head's backbone", c.CNN.Spec, c.Head.Train.Batch, false, dataBytes(head.In)); err != nil {
+		if err := model.CheckMemory("cnn_mlp's cnn", c.CNN.Spec, c.CNNMLP.Train.Batch, false, dataBytes(head.In)); err != nil {
 			return err
 		}
 	}

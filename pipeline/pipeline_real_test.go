@@ -35,8 +35,8 @@ func tinyConfig(subset int) pipeline.RunConfig {
 	c.MLP.Train.Epochs = 3
 	c.CNN.Spec.Widths = []int{8, 16, 16, 32, 32}
 	c.CNN.Train.Epochs = 2
-	c.Head.Spec.Hidden = []int{64}
-	c.Head.Train.Epochs = 3
+	c.CNNMLP.Spec.Hidden = []int{64}
+	c.CNNMLP.Train.Epochs = 3
 	return c
 }
 

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -470,7 +471,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 func TestPipelineHeadAugmentResume(t *testing.T) {
 	d := synthSplitsN(t, 192)
 	cfg := tinyConfig()
-	cfg.Head.Augment.Pad, cfg.Head.Augment.Flip = 1, true
+	cfg.CNNMLP.Augment.Pad, cfg.CNNMLP.Augment.Flip = 1, true
 	run := func(out string, k int, resume *Checkpoint) error {
 		n := 0
 		p := &Pipeline{Config: cfg, Data: d, Out: out, Resume: resume,
@@ -484,7 +485,7 @@ func TestPipelineHeadAugmentResume(t *testing.T) {
 	}
 	// The augmentation changes what the head learns.
 	noAug := cfg
-	noAug.Head.Augment = dataset.Augment{}
+	noAug.CNNMLP.Augment = dataset.Augment{}
 	p := &Pipeline{Config: noAug, Data: d, Out: plain}
 	if _, err := p.Run(); err != nil {
 		t.Fatal(err)
@@ -561,4 +562,46 @@ func TestFitStateThroughFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameBits(t, "weights resumed from a file", want.StateDict(), got.StateDict())
+}
+
+// A run folder written before the cnn_mlp stage had one name holds "head"
+// in its config.json and in its checkpoints' config: it still resumes, to
+// the same result.
+func TestResumeLegacyHeadKey(t *testing.T) {
+	d := synthSplits(t)
+	out, names := writeRun(t, d)
+	old := func(b []byte) []byte { return bytes.Replace(b, []byte(`"cnn_mlp": {`), []byte(`"head": {`), 1) }
+	cfgPath := filepath.Join(out, runfolder.ConfigFile)
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(old(b), []byte(`"head": {`)) {
+		t.Fatalf("config.json has no cnn_mlp key to rename:\n%s", b)
+	}
+	if err := os.WriteFile(cfgPath, old(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(out, runfolder.CheckpointDir, names[len(names)-1])
+	rewrite(t, ck, func(f *checkpoint.File) {
+		f.Metadata["config"] = strings.Replace(f.Metadata["config"], `"cnn_mlp":{`, `"head":{`, 1)
+		if !strings.Contains(f.Metadata["config"], `"head":{`) {
+			t.Fatalf("checkpoint config has no cnn_mlp key: %s", f.Metadata["config"])
+		}
+	})
+	c, err := LatestCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Config, tinyConfig()) {
+		t.Errorf("config read back %+v, want %+v", c.Config, tinyConfig())
+	}
+	if err := runPipeline(t, d, out, 0, c); err != nil {
+		t.Fatal(err)
+	}
+	ref := t.TempDir()
+	if err := runPipeline(t, d, ref, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, ref, out, "metrics.csv", "predictions.csv", "mlp.safetensors", "cnn.safetensors", "cnn_mlp.safetensors")
 }

@@ -28,7 +28,7 @@ func Prepare(f *dataset.Fashion, cfg RunConfig) (*Splits, error) {
 	for _, s := range []struct {
 		name string
 		st   Stage
-	}{{"mlp", cfg.MLP}, {"cnn", cfg.CNN}, {"head", cfg.Head}} {
+	}{{"mlp", cfg.MLP}, {"cnn", cfg.CNN}, {"cnn_mlp", cfg.CNNMLP}} {
 		if err := checkTrainSize(s.name, s.st.Spec, s.st.Train.Batch, tr.Len()); err != nil {
 			return nil, err
 		}

@@ -44,9 +44,9 @@ var stageTable = map[string]struct {
 	recipe  func(*RunConfig) Stage
 	prepare func(p *Pipeline, st Stage, seed uint64) (*trained, error)
 }{
-	model.MLP:    {func(c *RunConfig) Stage { return c.MLP }, (*Pipeline).onImages},
-	model.CNN:    {func(c *RunConfig) Stage { return c.CNN }, (*Pipeline).onImages},
-	model.CNNMLP: {func(c *RunConfig) Stage { return c.Head }, (*Pipeline).onFeatures},
+	model.KindMLP:    {func(c *RunConfig) Stage { return c.MLP }, (*Pipeline).onImages},
+	model.KindCNN:    {func(c *RunConfig) Stage { return c.CNN }, (*Pipeline).onImages},
+	model.KindCNNMLP: {func(c *RunConfig) Stage { return c.CNNMLP }, (*Pipeline).onFeatures},
 }
 
 // RunStage trains stage name, tests it and saves its model file; a stage
@@ -74,7 +74,7 @@ func (p *Pipeline) RunStage(name string) error {
 	if err := t.save(path); err != nil {
 		return err
 	}
-	if name == model.CNN {
+	if name == model.KindCNN {
 		p.BackboneCNN = t.m
 	}
 	return p.stageDone(name)
@@ -89,7 +89,7 @@ func (p *Pipeline) reload(name, path string) error {
 	if l.Kind != name {
 		return fmt.Errorf("pipeline: %s holds a %s model, want %s", path, l.Kind, name)
 	}
-	if name == model.CNN {
+	if name == model.KindCNN {
 		p.BackboneCNN = l.Model
 	}
 	p.logf("%s: done, reloaded %s", name, path)
@@ -123,7 +123,7 @@ func (p *Pipeline) onFeatures(st Stage, seed uint64) (*trained, error) {
 		return nil, errors.New("pipeline: the cnn_mlp stage needs a trained cnn backbone")
 	}
 	p.logf("extracting cnn features of %d train and %d val images", d.Train.Len(), d.Val.Len())
-	p.phase(model.CNNMLP, fit.PhaseFeatures)
+	p.phase(model.KindCNNMLP, fit.PhaseFeatures)
 	trF, dim, trY := Extract(cnn, d.loader(d.Train, model.EvalBatch, false, 0, dataset.Augment{}))
 	vaF, _, vaY := Extract(cnn, p.valL)
 	norm := model.FitStandardizer(trF, dim)
@@ -145,8 +145,8 @@ func (p *Pipeline) onFeatures(st Stage, seed uint64) (*trained, error) {
 		fl.DropLast = dropLast(st.Spec, len(trY), st.Train.Batch)
 		trL = fl
 	}
-	s := &model.Stacked{Backbone: cnn, Norm: norm, Head: head}
+	s := &model.CNNMLP{CNN: cnn, Norm: norm, MLP: head}
 	meta := model.PixelMeta(d.Mean, d.Std)
 	return &trained{m: head, tr: trL, va: fit.NewFeatureLoader(vaF, dim, vaY, model.EvalBatch, false, 0), predictor: s,
-		save: func(path string) error { return model.SaveStacked(path, s, meta) }}, nil
+		save: func(path string) error { return model.SaveCNNMLP(path, s, meta) }}, nil
 }

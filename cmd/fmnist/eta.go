@@ -82,7 +82,7 @@ func planStages(cfg pipeline.RunConfig, stages []string, nTrain, nVal, nTest int
 			st = cfg.CNN
 			sp.image, sp.val, sp.after = work{cnn: 3 * cnn}, work{cnn: cnn * float64(nVal)}, work{cnn: cnn * float64(nTest)}
 		case "cnn_mlp":
-			st = cfg.Head
+			st = cfg.CNNMLP
 			hs := st.Spec
 			if n := len(cfg.CNN.Spec.Widths); n > 0 {
 				hs.In = cfg.CNN.Spec.Widths[n-1]

@@ -51,7 +51,7 @@ func TestResolvePreset(t *testing.T) {
 	}
 	want := pipeline.QuickConfig()
 	want.Seed = 4
-	want.MLP.Train.Epochs, want.CNN.Train.Epochs, want.Head.Train.Epochs = 2, 2, 2
+	want.MLP.Train.Epochs, want.CNN.Train.Epochs, want.CNNMLP.Train.Epochs = 2, 2, 2
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("--preset quick --seed 4 --epochs 2: %+v, want %+v", got, want)
 	}

@@ -28,8 +28,8 @@ func tinyRun(t *testing.T, f *dataset.Fashion, val, subset int) string {
 	cfg.Val, cfg.Subset = val, subset
 	cfg.MLP.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, Dropout: 0.2}
 	cfg.CNN.Spec = nn.Spec{Kind: "cnn", Widths: []int{4, 8, 8}, PoolAfter: []int{0, 1}, BatchNorm: true}
-	cfg.Head.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, Dropout: 0.3}
-	for _, st := range []*pipeline.Stage{&cfg.MLP, &cfg.CNN, &cfg.Head} {
+	cfg.CNNMLP.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, Dropout: 0.3}
+	for _, st := range []*pipeline.Stage{&cfg.MLP, &cfg.CNN, &cfg.CNNMLP} {
 		st.Train.Epochs, st.Train.Batch = 1, 32
 	}
 	sp, err := pipeline.Prepare(f, cfg)

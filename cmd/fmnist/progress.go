@@ -139,7 +139,7 @@ func (b *bar) epoch(r fit.Record) {
 func imgPerS(p fit.Progress) float64 { return float64(p.Images) / max(p.Elapsed.Seconds(), 1e-9) }
 
 // stageNames are the stages as the user reads them.
-var stageNames = map[string]string{"mlp": "MLP", "cnn": "CNN", "cnn_mlp": "CNN+MLP head"}
+var stageNames = map[string]string{"mlp": "MLP", "cnn": "CNN", "cnn_mlp": "cnn_mlp"}
 
 func stageName(model string) string {
 	if s, ok := stageNames[model]; ok {

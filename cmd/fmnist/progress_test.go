@@ -39,7 +39,7 @@ func TestRenderBar(t *testing.T) {
 		{70, fit.Progress{Model: "cnn", Epoch: 13, Epochs: 30, Stage: 2, Stages: 3, Phase: fit.PhaseValidate},
 			[]string{"CNN 2/3 epoch 13/30  validating...  run ETA 14m02s"}, nil},
 		{70, fit.Progress{Model: "cnn_mlp", Stage: 3, Stages: 3, Phase: fit.PhaseFeatures},
-			[]string{"CNN+MLP head 3/3  extracting the CNN's features...  run ETA 14m02s"}, nil},
+			[]string{"cnn_mlp 3/3  extracting the CNN's features...  run ETA 14m02s"}, nil},
 		{70, fit.Progress{Model: "mlp", Stage: 1, Stages: 1, Phase: fit.PhaseTest}, []string{"MLP  testing..."}, nil},
 	} {
 		got := renderBar(tc.width, tc.p, eta, false, true)

@@ -122,7 +122,7 @@ func (c *commonFlags) resolve() (pipeline.RunConfig, error) {
 		return cfg, usageErrorf("--epochs %d: want a positive number", c.epochs)
 	}
 	if c.epochs > 0 {
-		cfg.MLP.Train.Epochs, cfg.CNN.Train.Epochs, cfg.Head.Train.Epochs = c.epochs, c.epochs, c.epochs
+		cfg.MLP.Train.Epochs, cfg.CNN.Train.Epochs, cfg.CNNMLP.Train.Epochs = c.epochs, c.epochs, c.epochs
 	}
 	if c.subset < 0 {
 		return cfg, usageErrorf("--subset %d: want a positive number", c.subset)

@@ -75,7 +75,7 @@ cnn:
   model: {kind: cnn, widths: [8, 16], pool_after: [0, 1], batch_norm: true, dropout: 0.1}
   train: {epochs: 2, batch: 64, lr: 0.02}
   augment: {pad: 2, flip: true, erase: 0.2}
-head:
+cnn_mlp:
   model: {kind: mlp, hidden: [16], dropout: 0.3}
   train: {epochs: 2, batch: 64}
 `
