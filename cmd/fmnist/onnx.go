@@ -12,11 +12,9 @@ import (
 )
 
 func init() {
-	register(command{name: "export", order: 47, run: cmdExport,
+	register(command{name: "export", order: 47, run: exportModelMain,
 		summary: "write a saved model as an ONNX file, for ONNX Runtime and other runtimes"})
 }
-
-func cmdExport(args []string) error { return exportModelMain(args, os.Stdout, os.Stderr) }
 
 func exportModelMain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", "export [--format onnx] [-o OUT] MODEL.safetensors",

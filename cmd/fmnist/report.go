@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 
 	"github.com/fmnist/fmnist/dataset"
@@ -16,14 +16,14 @@ func init() {
 		summary: "turn a run folder into plots and one self-contained HTML page"})
 }
 
-func cmdReport(args []string) error {
+func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", "report [flags] RUNDIR",
 		"Reads config.json, metrics.csv, results.json and predictions.csv from a run folder and writes into it\n"+
 			"plots/<model>_curves.png|svg, plots/<model>_confusion.png|svg, plots/<model>_errors.png (the most\n"+
 			"confident mistakes, drawn from the test images), per_class.csv and report.html, a single page with\n"+
 			"every image embedded. Rebuilding gives the same files.")
-	data := fs.String("data", "", "folder holding the four IDX .gz files, for the test images (default: as run finds them)")
-	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
+	var data dataFlags // for the test images of the mistakes grids
+	data.register(fs)
 	noImages := fs.Bool("no-images", false, "do not load the test images: no grids of mistakes")
 	mistakes := fs.Int("mistakes", report.DefaultMistakes, "how many mistakes each grid shows")
 	if err := parseFlags(fs, args); err != nil {
@@ -48,7 +48,7 @@ func cmdReport(args []string) error {
 	defer lock.Release()
 	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:]}
 	if !*noImages {
-		f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})
+		f, err := data.load(stderr)
 		if err != nil {
 			return fmt.Errorf("test images: %w (or use --no-images)", err)
 		}
@@ -58,7 +58,7 @@ func cmdReport(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %d files\n", len(files))
-	fmt.Println(filepath.Join(dir, report.HTMLFile))
+	fmt.Fprintf(stderr, "wrote %d files\n", len(files))
+	fmt.Fprintln(stdout, filepath.Join(dir, report.HTMLFile))
 	return nil
 }

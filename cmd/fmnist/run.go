@@ -32,17 +32,18 @@ func init() {
 // commonFlags are the data, config and checkpoint flags that run and train
 // share.
 type commonFlags struct {
-	data     string
-	noVerify bool
-	config   string
-	preset   string
-	seed     int64
-	epochs   int
-	subset   int
-	out      string
-	keep     int
-	resume   string
-	every    time.Duration
+	dataFlags
+	stdout, stderr io.Writer
+
+	config string
+	preset string
+	seed   int64
+	epochs int
+	subset int
+	out    string
+	keep   int
+	resume string
+	every  time.Duration
 
 	lock *runlock.Lock // of out, held from resolve or openResume until release
 }
@@ -55,8 +56,7 @@ func (c *commonFlags) release() { c.lock.Release() }
 var recipeFlags = []string{"config", "preset", "seed", "epochs", "subset", "out", "backbone"}
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.data, "data", "", "folder holding the four IDX .gz files (default: $FMNIST_DATA, the cache, Debian's package, then download)")
-	fs.BoolVar(&c.noVerify, "no-verify", false, "skip the SHA-256 check of the data files (for your own variant of the files)")
+	c.dataFlags.register(fs)
 	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(pipeline.PresetNames(), " or ")+
 		" (quick: a few epochs each, minutes instead of the default's half hour and more; --config changes it further)")
 	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
@@ -179,8 +179,11 @@ func (c *commonFlags) openResume(cmd string) (*pipeline.Checkpoint, error) {
 // resumeCommand is the command line that continues this run.
 func (c *commonFlags) resumeCommand(cmd string) string {
 	args := []string{os.Args[0], cmd, "--resume", c.out}
-	if c.data != "" {
-		args = append(args, "--data", c.data)
+	if c.dir != "" {
+		args = append(args, "--data", c.dir)
+	}
+	if c.mirror != "" {
+		args = append(args, "--mirror", c.mirror)
 	}
 	if c.noVerify {
 		args = append(args, "--no-verify")
@@ -212,26 +215,6 @@ func (c *commonFlags) stopped(cmd string, err error) error {
 		return fmt.Errorf("%v; no checkpoint could be written, what finished is in %s", ie, c.out)
 	}
 	return fmt.Errorf("%v; resume with: %s", ie, c.resumeCommand(cmd))
-}
-
-// loadData locates, verifies and decodes the dataset, saying where from,
-// once: the dataset package's own "using" note is left out for the line
-// that also says whether the files were checked.
-func (c *commonFlags) loadData(log io.Writer) (*dataset.Fashion, error) {
-	f, err := dataset.Load(dataset.Options{Dir: c.data, NoVerify: c.noVerify, Log: dropPrefix{log, "dataset: using "}})
-	if err != nil {
-		return nil, err
-	}
-	v := "verified (SHA-256)"
-	if !f.Verified {
-		v = "not verified"
-	}
-	line := fmt.Sprintf("data: %s, %s", f.Source, v)
-	if isTerminal(log) {
-		line = wrapFields(line, termWidth(log))
-	}
-	fmt.Fprintln(log, line)
-	return f, nil
 }
 
 // dropPrefix passes on the writes that do not start with prefix; the
@@ -308,7 +291,7 @@ func signalCode(s os.Signal) int {
 	return 1
 }
 
-func cmdRun(args []string) error {
+func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "run [flags]",
 		"Runs the whole pipeline: locates and verifies the data, splits off a validation set, trains the MLP\n"+
 			"on pixels, the five-convolution CNN, and an MLP on the CNN's features, then evaluates each once on\n"+
@@ -317,7 +300,7 @@ func cmdRun(args []string) error {
 			"A checkpoint is saved under OUT/checkpoints at the end of every epoch and on SIGINT or SIGTERM\n"+
 			"(after the current step); --resume OUT continues from the last one and ends with the same files\n"+
 			"as a run that was never stopped.")
-	var c commonFlags
+	c := commonFlags{stdout: stdout, stderr: stderr}
 	defer c.release()
 	c.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -337,7 +320,7 @@ func cmdRun(args []string) error {
 	} else if cfg, err = c.resolve(); err != nil {
 		return err
 	}
-	f, err := c.loadData(os.Stderr)
+	f, err := c.loadNoted(stderr)
 	if err != nil {
 		return err
 	}
@@ -353,12 +336,12 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return ses.stopped(&c, "run", err)
 	}
-	printResults(os.Stdout, res, p.Records())
+	printResults(stdout, res, p.Records())
 	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels}
 	if _, err := report.Build(c.out, opt); err != nil {
 		return fmt.Errorf("report: %w (the models and metrics are saved in %s)", err, c.out)
 	}
-	fmt.Printf("wrote %s in %s; open %s\n", c.out, time.Since(start).Round(time.Second),
+	fmt.Fprintf(stdout, "wrote %s in %s; open %s\n", c.out, time.Since(start).Round(time.Second),
 		filepath.Join(c.out, report.HTMLFile))
 	return nil
 }
@@ -377,7 +360,7 @@ type session struct {
 func (c *commonFlags) newPipeline(cmd string, cfg pipeline.RunConfig, splits *pipeline.Splits, ck *pipeline.Checkpoint,
 	stages []string) (*pipeline.Pipeline, *session) {
 	eta := &runETA{stages: planStages(cfg, stages, splits.Train.Len(), splits.Val.Len(), splits.Test.Len())}
-	b := newBar(os.Stderr, c.every, eta)
+	b := newBar(c.stderr, c.every, eta)
 	printShapes(b.line, splits)
 	stop, caught, release := stopOnSignal(b.line)
 	p := &pipeline.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,

@@ -23,10 +23,10 @@ func init() {
 		summary: "serve saved models over HTTP, with a web page to try them"})
 }
 
-func cmdServe(args []string) error {
+func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serveMain(ctx, args, os.Stdout, os.Stderr, nil)
+	return serveMain(ctx, args, stdout, stderr, nil)
 }
 
 // serveMain runs the server until ctx is done; ready, when not nil, gets

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"slices"
 
@@ -15,12 +15,12 @@ func init() {
 		summary: "train one model alone: mlp, cnn, or cnn_mlp (an MLP on a trained CNN's features)"})
 }
 
-func cmdTrain(args []string) error {
+func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", "train mlp|cnn|cnn_mlp [flags]  or  train --resume DIR",
 		"Trains one part of the pipeline with the same recipe as run, and writes its model file, config.json,\n"+
 			"metrics.csv, timing.csv, results.json and predictions.csv to the output folder. cnn_mlp needs\n"+
 			"--backbone, a cnn.safetensors written by run or by train cnn. Checkpoints and --resume work as for run.")
-	var c commonFlags
+	c := commonFlags{stdout: stdout, stderr: stderr}
 	defer c.release()
 	c.register(fs)
 	backbone := fs.String("backbone", "", "for cnn_mlp: the trained CNN file whose features the MLP learns from")
@@ -82,7 +82,7 @@ func cmdTrain(args []string) error {
 				cnn.Meta["checksum"], ck.BackboneSum)
 		}
 	}
-	f, err := c.loadData(os.Stderr)
+	f, err := c.loadNoted(stderr)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func cmdTrain(args []string) error {
 	if err := p.Finish(); err != nil {
 		return err
 	}
-	printResults(os.Stdout, p.Results(), p.Records())
-	fmt.Printf("wrote %s\n", c.out)
+	printResults(stdout, p.Results(), p.Records())
+	fmt.Fprintf(stdout, "wrote %s\n", c.out)
 	return nil
 }
