@@ -46,7 +46,10 @@ type Checkpoint struct {
 	// Mean and Std are the pixel normalisation the run used, to check that
 	// a resume sees the same data.
 	Mean, Std float32
-	// Backbone and BackboneSum are, for train head, the file of the CNN
+	// ModelSums are the checksums of the model files of the Done stages,
+	// which a resume checks against the files in the folder.
+	ModelSums map[string]string
+	// Backbone and BackboneSum are, for train cnn_mlp, the file of the CNN
 	// and its checksum.
 	Backbone, BackboneSum string
 	Records               []fit.Record
@@ -162,6 +165,9 @@ func (c *Checkpoint) encode() (*checkpoint.File, error) {
 	}}
 	if c.Backbone != "" {
 		f.Metadata["backbone"], f.Metadata["backbone_checksum"] = c.Backbone, c.BackboneSum
+	}
+	if len(c.ModelSums) > 0 {
+		f.Metadata["model_checksums"] = mustJSON(c.ModelSums)
 	}
 	for _, m := range c.Done {
 		ps := c.Preds[m]
@@ -370,6 +376,16 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	for m := range c.Results {
 		if !slices.Contains(c.Done, m) {
 			return nil, bad("results for %q, which is not done", m)
+		}
+	}
+	if ms, ok := md["model_checksums"]; ok { // absent in checkpoints of older runs
+		if err := strictJSON(ms, &c.ModelSums); err != nil {
+			return nil, bad("model_checksums: %v", err)
+		}
+		for m := range c.ModelSums {
+			if !slices.Contains(c.Done, m) {
+				return nil, bad("a model checksum for %q, which is not done", m)
+			}
 		}
 	}
 	c.Preds = map[string][]runfolder.Prediction{}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/fmnist/fmnist/dataset"
@@ -48,6 +49,8 @@ type Pipeline struct {
 	done        []string
 	backboneSum string
 	lastCkpt    string
+	modelSums   map[string]string        // of the model files written, by stage
+	loaded      map[string]*model.Loaded // checked on resume, reused by reload
 }
 
 func (p *Pipeline) logf(format string, args ...any) {
@@ -94,6 +97,7 @@ func (p *Pipeline) Start() error {
 	p.results = map[string]*runfolder.Result{}
 	p.preds = newPredictions()
 	p.records, p.done = nil, nil
+	p.modelSums, p.loaded = map[string]string{}, map[string]*model.Loaded{}
 	d := p.Data
 	p.testL = d.loader(d.Test, model.EvalBatch, false, 0, dataset.Augment{})
 	p.valL = d.loader(d.Val, model.EvalBatch, false, 0, dataset.Augment{})
@@ -120,11 +124,67 @@ func (p *Pipeline) restore(c *Checkpoint) error {
 	}
 	p.records = slices.Clone(c.Records)
 	p.done = slices.Clone(c.Done)
+	for m, sum := range c.ModelSums {
+		p.modelSums[m] = sum
+	}
 	for _, m := range c.Done {
 		r := *c.Results[m]
 		p.results[m] = &r
 		p.preds.set(m, c.Preds[m])
+		if err := p.checkModelFile(c, m); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// checkModelFile checks that the model file of a stage done before a
+// resume is the one that stage wrote: of its kind, of the architecture its
+// config describes, and, when the checkpoint recorded it, of its checksum.
+func (p *Pipeline) checkModelFile(c *Checkpoint, name string) error {
+	path := filepath.Join(p.Out, model.FileName(name))
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s; it is not the file the interrupted run wrote, so the run cannot go on from %s",
+			fit.ErrCheckpoint, path, fmt.Sprintf(format, args...), c.Path)
+	}
+	l, err := model.LoadModel(path)
+	if err != nil {
+		return fmt.Errorf("%w: resuming after %s: %w", fit.ErrCheckpoint, name, err)
+	}
+	if l.Kind != name {
+		return bad("it holds a %s model, want %s", l.Kind, name)
+	}
+	if want, ok := c.ModelSums[name]; ok && l.Meta["checksum"] != want {
+		return bad("checksum %s, the checkpoint recorded %s", l.Meta["checksum"], want)
+	}
+	got := []nn.Spec{}
+	want := []nn.Spec{}
+	switch name {
+	case model.KindCNNMLP:
+		cnn := p.Config.CNN.Spec
+		if p.BackboneCNN != nil {
+			cnn = p.BackboneCNN.Spec
+		}
+		cnn, err = cnn.Normalize()
+		if err != nil {
+			return err
+		}
+		head := p.Config.CNNMLP.Spec
+		head.In = cnn.Widths[len(cnn.Widths)-1]
+		got, want = []nn.Spec{l.CNNMLP.CNN.Spec, l.CNNMLP.MLP.Spec}, []nn.Spec{cnn, head}
+	default:
+		got, want = []nn.Spec{l.Model.Spec}, []nn.Spec{stageTable[name].recipe(&p.Config).Spec}
+	}
+	for i := range want {
+		w, err := want[i].Normalize()
+		if err != nil {
+			return err
+		}
+		if mustJSON(w) != mustJSON(got[i]) {
+			return bad("its architecture is %s, the config describes %s", mustJSON(got[i]), mustJSON(w))
+		}
+	}
+	p.loaded[name] = l
 	return nil
 }
 
@@ -149,7 +209,7 @@ func (p *Pipeline) SetBackboneChecksum(sum string) { p.backboneSum = sum }
 // checkpointOf gathers the run's state, with st the state of stage's
 // training (nil when it has not started).
 func (p *Pipeline) checkpointOf(stage string, st *fit.State) *Checkpoint {
-	return &Checkpoint{Command: p.Command, Stages: p.Stages, Done: p.done, Stage: stage, Config: p.Config,
+	return &Checkpoint{Command: p.Command, Stages: p.Stages, Done: p.done, ModelSums: p.modelSums, Stage: stage, Config: p.Config,
 		Mean: p.Data.Mean, Std: p.Data.Std, Backbone: p.Backbone, BackboneSum: p.backboneSum,
 		Records: p.records, Results: p.results, Preds: p.preds.rows, Fit: st}
 }

@@ -605,3 +605,64 @@ func TestResumeLegacyHeadKey(t *testing.T) {
 	}
 	sameFiles(t, ref, out, "metrics.csv", "predictions.csv", "mlp.safetensors", "cnn.safetensors", "cnn_mlp.safetensors")
 }
+
+// --resume checks the model files of the stages already done before going
+// on: of their kind, of the architecture the config describes, and of the
+// checksum the checkpoint recorded.
+func TestResumeChecksModelFiles(t *testing.T) {
+	d := synthSplits(t)
+	cfg := tinyConfig()
+	// Another mlp of the same architecture but other weights, a wider one,
+	// and a cnn.
+	twin := nn.MustBuild(cfg.MLP.Spec, 77)
+	wider := cfg.MLP.Spec
+	wider.Hidden = []int{40}
+	cnn := nn.MustBuild(cfg.CNN.Spec, 1)
+	meta := model.PixelMeta(d.Mean, d.Std)
+	for _, tc := range []struct {
+		name  string
+		edit  func(path string) error // of mlp.safetensors; nil leaves it
+		noSum bool                    // the checkpoint of an older run, without checksums
+		want  string                  // "" when the resume goes on
+	}{
+		{"untouched", nil, false, ""},
+		{"other weights", func(p string) error { return model.SaveModel(p, twin, meta) }, false, "the checkpoint recorded"},
+		{"other weights, old checkpoint", func(p string) error { return model.SaveModel(p, twin, meta) }, true, ""},
+		{"other architecture", func(p string) error { return model.SaveModel(p, nn.MustBuild(wider, 1), meta) }, true,
+			`"hidden":[40]`},
+		{"other kind", func(p string) error { return model.SaveModel(p, cnn, meta) }, false, "it holds a cnn model, want mlp"},
+		{"missing", os.Remove, false, "resuming after mlp:"},
+		{"not a model", func(p string) error { return os.WriteFile(p, []byte("junk"), 0o644) }, false, "resuming after mlp:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, names := writeRun(t, d)
+			ck := filepath.Join(out, runfolder.CheckpointDir, names[len(names)-1])
+			if tc.noSum {
+				rewrite(t, ck, func(f *checkpoint.File) { delete(f.Metadata, "model_checksums") })
+			}
+			if tc.edit != nil {
+				if err := tc.edit(filepath.Join(out, "mlp.safetensors")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := LatestCheckpoint(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.noSum && c.ModelSums["mlp"] == "" {
+				t.Fatalf("the checkpoint has no checksum of mlp.safetensors: %v", c.ModelSums)
+			}
+			p := &Pipeline{Config: c.Config, Data: d, Out: out, Resume: c, Keep: -1}
+			err = p.Start()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, fit.ErrCheckpoint) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want ErrCheckpoint and %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/fmnist/fmnist/checkpoint"
 	"path/filepath"
 	"slices"
 
@@ -74,17 +76,26 @@ func (p *Pipeline) RunStage(name string) error {
 	if err := t.save(path); err != nil {
 		return err
 	}
+	// The checksum a resume holds this file to, read back as a reader sees it.
+	f, err := checkpoint.Read(path)
+	if err != nil {
+		return err
+	}
+	p.modelSums[name] = f.Metadata["checksum"]
 	if name == model.KindCNN {
 		p.BackboneCNN = t.m
 	}
 	return p.stageDone(name)
 }
 
-// reload takes a finished stage's model from its file.
+// reload takes a finished stage's model from its file, checked by Start.
 func (p *Pipeline) reload(name, path string) error {
-	l, err := model.LoadModel(path)
-	if err != nil {
-		return fmt.Errorf("resuming after %s: %w", name, err)
+	l := p.loaded[name]
+	if l == nil {
+		var err error
+		if l, err = model.LoadModel(path); err != nil {
+			return fmt.Errorf("resuming after %s: %w", name, err)
+		}
 	}
 	if l.Kind != name {
 		return fmt.Errorf("pipeline: %s holds a %s model, want %s", path, l.Kind, name)
