@@ -1,7 +1,6 @@
 package fit
 
 import (
-	"math"
 	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
@@ -36,18 +35,8 @@ func cloneState(sd []nn.Named) []nn.Named {
 // sameBits fails unless two state dicts are equal bit for bit.
 func sameBits(t *testing.T, what string, a, b []nn.Named) {
 	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%s: %d tensors vs %d", what, len(a), len(b))
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
-			t.Fatalf("%s: tensor %d: %s vs %s", what, i, a[i].Name, b[i].Name)
-		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				t.Fatalf("%s: %s[%d] = %v vs %v", what, a[i].Name, j, a[i].Data[j], b[i].Data[j])
-			}
-		}
+	if err := synth.SameBits(a, b); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"github.com/fmnist/fmnist/fit"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,18 +69,8 @@ func sameFiles(t *testing.T, a, b string, names ...string) {
 // sameBits fails unless two state dicts are equal bit for bit.
 func sameBits(t *testing.T, what string, a, b []nn.Named) {
 	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%s: %d tensors vs %d", what, len(a), len(b))
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
-			t.Fatalf("%s: tensor %d: %s vs %s", what, i, a[i].Name, b[i].Name)
-		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				t.Fatalf("%s: %s[%d] = %v vs %v", what, a[i].Name, j, a[i].Data[j], b[i].Data[j])
-			}
-		}
+	if err := synth.SameBits(a, b); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 

@@ -25,12 +25,7 @@ import (
 // newRun writes a fixture run folder and returns its path.
 func newRun(t *testing.T, s reporttest.Spec) (string, *reporttest.Run) {
 	t.Helper()
-	dir := t.TempDir()
-	r, err := reporttest.Write(dir, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, r
+	return reporttest.TempRun(t, s)
 }
 
 func opts(r *reporttest.Run) report.Options {

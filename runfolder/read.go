@@ -270,18 +270,28 @@ func jsonKind(t reflect.Type) string {
 	return t.String()
 }
 
+// rowKey reads what every row of a run's CSV files starts with: the model
+// name and an integer (the epoch, or the test index).
+func rowKey(path string, line int, rec []string, col []int, what string) (string, int, error) {
+	m := rec[col[0]]
+	if !validModel(m) {
+		return "", 0, badf(path, line, "model name %q: want letters, digits, _ or -", m)
+	}
+	n, err := parseInt(what, rec[col[1]], 0, math.MaxInt32)
+	if err != nil {
+		return "", 0, badf(path, line, "%v", err)
+	}
+	return m, n, nil
+}
+
 // loadMetrics reads metrics.csv.
 func loadMetrics(path string) (map[string][]fit.Record, error) {
 	out := map[string][]fit.Record{}
 	lines := map[string][]int{}
 	err := csvTable(path, MetricsColumns, nil, func(rec []string, col []int, line int) error {
-		m := rec[col[0]]
-		if !validModel(m) {
-			return badf(path, line, "model name %q: want letters, digits, _ or -", m)
-		}
-		ep, err := parseInt("epoch", rec[col[1]], 0, math.MaxInt32)
+		m, ep, err := rowKey(path, line, rec, col, "epoch")
 		if err != nil {
-			return badf(path, line, "%v", err)
+			return err
 		}
 		var v [5]float64
 		for i := range v {
@@ -354,13 +364,9 @@ func loadTiming(path string, metrics map[string][]fit.Record) (bool, error) {
 	seen := map[[2]int]bool{}
 	models := map[string]int{}
 	err := csvTable(path, TimingColumns, nil, func(rec []string, col []int, line int) error {
-		m := rec[col[0]]
-		if !validModel(m) {
-			return badf(path, line, "model name %q: want letters, digits, _ or -", m)
-		}
-		ep, err := parseInt("epoch", rec[col[1]], 0, math.MaxInt32)
+		m, ep, err := rowKey(path, line, rec, col, "epoch")
 		if err != nil {
-			return badf(path, line, "%v", err)
+			return err
 		}
 		ips, secs, err := parseTiming(rec[col[2]], rec[col[3]])
 		if err != nil {
@@ -388,13 +394,9 @@ func loadPredictions(path string) (map[string][]Prediction, error) {
 	out := map[string][]Prediction{}
 	firstLine := map[string]map[int]int{} // model -> index -> line, for duplicate reports
 	err := csvTable(path, PredictionsColumns, nil, func(rec []string, col []int, line int) error {
-		m := rec[col[0]]
-		if !validModel(m) {
-			return badf(path, line, "model name %q: want letters, digits, _ or -", m)
-		}
-		idx, err := parseInt("index", rec[col[1]], 0, math.MaxInt32)
+		m, idx, err := rowKey(path, line, rec, col, "index")
 		if err != nil {
-			return badf(path, line, "%v", err)
+			return err
 		}
 		label, err := parseInt("label", rec[col[2]], 0, dataset.Classes-1)
 		if err != nil {

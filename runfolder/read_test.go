@@ -296,12 +296,7 @@ func fuzzFile(f *testing.F, name string) {
 
 func newRun(t *testing.T, s reporttest.Spec) (string, *reporttest.Run) {
 	t.Helper()
-	dir := t.TempDir()
-	r, err := reporttest.Write(dir, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, r
+	return reporttest.TempRun(t, s)
 }
 
 // A folder without config.json, such as a run's plots/ or an empty one,

@@ -4,9 +4,12 @@
 package synth
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/nn"
 )
 
 // Set makes n images of dataset.Rows × dataset.Cols with seed.
@@ -30,4 +33,23 @@ func Set(n int, seed uint64) *dataset.Set {
 		panic(err) // the sizes above always agree
 	}
 	return s
+}
+
+// SameBits says how two state dicts differ, nil when they are equal bit
+// for bit: what a resumed training must give.
+func SameBits(a, b []nn.Named) error {
+	if len(a) != len(b) {
+		return fmt.Errorf("%d tensors vs %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
+			return fmt.Errorf("tensor %d: %s vs %s", i, a[i].Name, b[i].Name)
+		}
+		for j := range a[i].Data {
+			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
+				return fmt.Errorf("%s[%d] = %v vs %v", a[i].Name, j, a[i].Data[j], b[i].Data[j])
+			}
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/fit"
@@ -59,6 +60,18 @@ const Config = `{"seed": 1, "val": 5000, "note": "<b>escaped</b> & \"quoted\"",
 
 // accuracy per model: different, so the tables differ.
 var accuracy = map[string]float64{"mlp": 0.84, "cnn": 0.91, "cnn_mlp": 0.92}
+
+// TempRun writes a run folder of s into a new temporary folder of t and
+// returns its path with what was written.
+func TempRun(t testing.TB, s Spec) (string, *Run) {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := Write(dir, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, r
+}
 
 // Write writes config.json, metrics.csv, timing.csv, results.json and
 // predictions.csv into dir, which must exist.
