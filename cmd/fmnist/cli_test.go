@@ -206,6 +206,7 @@ func TestCLIErrors(t *testing.T) {
 		{"run: resume a finished run", []string{"run", "--resume", f.doneDir}, 1, "the run finished; there is nothing to resume", false},
 
 		{"train: no model", []string{"train"}, 2, "want a model to train: mlp, cnn or cnn_mlp", false},
+		{"train: the old name of cnn_mlp", []string{"train", "head"}, 2, `"head" is now called cnn_mlp: fmnist train cnn_mlp --backbone FILE`, false},
 		{"train: unknown model", []string{"train", "rnn"}, 2, `unknown model "rnn": want mlp, cnn or cnn_mlp`, false},
 		{"train: nonsense flag", []string{"train", "mlp", "--fast"}, 2, "flag provided but not defined: -fast", false},
 		{"train: stray argument", []string{"train", "mlp", "cnn"}, 2, `unexpected argument "cnn"`, false},

@@ -28,6 +28,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	what := fs.Arg(0)
+	if what == pipeline.LegacyHeadKey {
+		return usageErrorf("%q is now called cnn_mlp: fmnist train cnn_mlp --backbone FILE", what)
+	}
 	if what != "" && !slices.Contains(pipeline.Stages, what) {
 		return usageErrorf("unknown model %q: want mlp, cnn or cnn_mlp", what)
 	}
