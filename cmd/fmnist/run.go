@@ -19,6 +19,7 @@ import (
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/fit"
 	"github.com/fmnist/fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/report"
 	"github.com/fmnist/fmnist/runfolder"
@@ -389,7 +390,7 @@ var cnnMarks = []float64{0.93, 0.94, 0.945, 0.95}
 
 func printResults(w io.Writer, res map[string]*runfolder.Result, recs []fit.Record) {
 	fmt.Fprintf(w, "\n%-8s %10s %10s %8s %10s %9s %9s\n", "model", "params", "best epoch", "epochs", "train time", "val acc", "test acc")
-	for _, name := range []string{"mlp", "cnn", "cnn_mlp"} {
+	for _, name := range model.Names {
 		r, ok := res[name]
 		if !ok {
 			continue

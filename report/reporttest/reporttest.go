@@ -12,11 +12,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/fit"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/report"
 	"github.com/fmnist/fmnist/runfolder"
 )
@@ -77,7 +79,7 @@ func TempRun(t testing.TB, s Spec) (string, *Run) {
 // predictions.csv into dir, which must exist.
 func Write(dir string, s Spec) (*Run, error) {
 	if s.Models == nil {
-		s.Models = []string{"mlp", "cnn", "cnn_mlp"}
+		s.Models = slices.Clone(model.Names)
 	}
 	if s.MetricsModels == nil {
 		s.MetricsModels = s.Models
