@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,27 +113,13 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// stageIndex is the 1-based position of a stage in Stages, and one past
-// the end for "" (all done).
-func stageIndex(stage string) int {
-	if i := slices.Index(Stages, stage); i >= 0 {
-		return i + 1
-	}
-	return len(Stages) + 1
-}
-
 func checkpointName(c *Checkpoint) string {
-	stage, e, b := c.Stage, 0, 0
-	if stage == "" {
-		stage = "done"
-	}
+	e, b := 0, 0
 	if c.Fit != nil {
 		e, b = c.Fit.Epoch, c.Fit.Batch
 	}
-	return fmt.Sprintf("%d-%s-e%04d-b%06d.safetensors", stageIndex(c.Stage), stage, e, b)
+	return runfolder.CheckpointName(c.Stage, e, b)
 }
-
-var checkpointRE = regexp.MustCompile(`^([0-9]+)-[a-z_]+-e([0-9]+)-b([0-9]+)\.safetensors$`)
 
 // encode lays c out as a safetensors file.
 func (c *Checkpoint) encode() (*checkpoint.File, error) {
@@ -215,52 +200,7 @@ func WriteCheckpoint(dir string, c *Checkpoint, keep int) (string, error) {
 	if err := checkpoint.Write(path, f); err != nil {
 		return "", err
 	}
-	names, err := listCheckpoints(cdir)
-	if err != nil {
-		return path, err
-	}
-	for _, n := range names[:max(0, len(names)-max(keep, 1))] {
-		if err := os.Remove(filepath.Join(cdir, n)); err != nil {
-			return path, fmt.Errorf("pipeline: pruning checkpoints: %w", err)
-		}
-	}
-	return path, nil
-}
-
-// listCheckpoints returns the checkpoint file names in cdir, oldest first.
-func listCheckpoints(cdir string) ([]string, error) {
-	ents, err := os.ReadDir(cdir)
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: %w", err)
-	}
-	type key struct {
-		name string
-		k    [3]uint64
-	}
-	var ks []key
-	for _, e := range ents {
-		m := checkpointRE.FindStringSubmatch(e.Name())
-		if m == nil || !e.Type().IsRegular() {
-			continue
-		}
-		var k key
-		k.name = e.Name()
-		for i := range k.k {
-			k.k[i], _ = strconv.ParseUint(m[i+1], 10, 64) // overflow reads as max: still sorts
-		}
-		ks = append(ks, k)
-	}
-	slices.SortFunc(ks, func(a, b key) int {
-		if c := slices.Compare(a.k[:], b.k[:]); c != 0 {
-			return c
-		}
-		return strings.Compare(a.name, b.name)
-	})
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = k.name
-	}
-	return out, nil
+	return path, runfolder.PruneCheckpoints(dir, keep)
 }
 
 // LatestCheckpoint reads the newest checkpoint of the run folder dir and
@@ -276,7 +216,7 @@ func LatestCheckpoint(dir string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("pipeline: run folder %s: not a directory", dir)
 	}
 	cdir := filepath.Join(dir, runfolder.CheckpointDir)
-	names, err := listCheckpoints(cdir)
+	names, err := runfolder.ListCheckpoints(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("pipeline: %s has no %s folder: not a run folder, or its run stopped before the first checkpoint", dir, runfolder.CheckpointDir)
 	}

@@ -99,7 +99,7 @@ func TestPipelineResume(t *testing.T) {
 			if a, b := resultsNoTime(t, ref), resultsNoTime(t, out); !reflect.DeepEqual(a, b) {
 				t.Errorf("results %v, want %v", b, a)
 			}
-			names, err := listCheckpoints(filepath.Join(out, runfolder.CheckpointDir))
+			names, err := runfolder.ListCheckpoints(out)
 			if err != nil || len(names) != 2 || names[1] != "4-done-e0000-b000000.safetensors" {
 				t.Errorf("checkpoints left %v (%v), want 2 ending with the done one", names, err)
 			}
@@ -149,7 +149,7 @@ func TestPipelineKeep(t *testing.T) {
 		if err := p.RunStage("mlp"); err != nil {
 			t.Fatal(err)
 		}
-		names, _ := listCheckpoints(filepath.Join(out, runfolder.CheckpointDir))
+		names, _ := runfolder.ListCheckpoints(out)
 		if len(names) != tc.want {
 			t.Errorf("keep %d: %d checkpoints %v, want %d", tc.keep, len(names), names, tc.want)
 		}
@@ -194,7 +194,7 @@ func writeRun(t *testing.T, d *Splits) (string, []string) {
 	if err := runPipeline(t, d, out, 25, nil); !errors.Is(err, fit.ErrInterrupted) {
 		t.Fatal(err)
 	}
-	names, err := listCheckpoints(filepath.Join(out, runfolder.CheckpointDir))
+	names, err := runfolder.ListCheckpoints(out)
 	if err != nil || len(names) != 2 {
 		t.Fatalf("checkpoints %v, %v", names, err)
 	}

@@ -8,7 +8,10 @@
 //	timing.csv        each epoch's img/s and seconds, which vary by run
 //	results.json      one object per model: test and validation accuracy
 //	predictions.csv   one row per model per test image
-//	<model>.safetensors, checkpoints/   model files and resume states
+//	<model>.safetensors  the model files (package model's format)
+//	checkpoints/      resume states, named so that the newest sorts last
+//	                  (CheckpointName, ListCheckpoints, PruneCheckpoints);
+//	                  their content is the pipeline's
 //
 // The one idea: whoever writes a run folder (the pipeline, or a test's
 // synthetic run) and whoever reads it (report, serve, resume) share these
