@@ -6,20 +6,21 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 // BenchmarkBatch times the default CNN (untrained: the weights do not
 // change the time) on batches of 1 to 32 images, in images per second:
 // what a micro-batch of the server can gain over passes of one image.
 func BenchmarkBatch(b *testing.B) {
-	m, err := nn.Build(train.DefaultConfig().CNN.Spec, 1)
+	m, err := nn.Build(pipeline.DefaultConfig().CNN.Spec, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	path := filepath.Join(b.TempDir(), "cnn.safetensors")
-	if err := train.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
+	if err := model.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
 		b.Fatal(err)
 	}
 	c, err := classifier.LoadOptions(path, classifier.Options{Replicas: 1})

@@ -12,9 +12,9 @@ import (
 
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/imageprep"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
 	"github.com/fmnist/fmnist/tensor"
-	"github.com/fmnist/fmnist/train"
 )
 
 // Pixels is the number of pixels of one image, 28×28, row-major.
@@ -108,7 +108,7 @@ type Classifier struct {
 	std     float32
 	batch   int
 
-	newReplica func() (train.Predictor, error)
+	newReplica func() (nn.Predictor, error)
 	sem        chan struct{} // one token per replica that may run
 	mu         sync.Mutex
 	free       []*replica
@@ -116,7 +116,7 @@ type Classifier struct {
 
 // replica is one copy of the model with its input buffer.
 type replica struct {
-	p train.Predictor
+	p nn.Predictor
 	x *tensor.Tensor
 }
 
@@ -126,11 +126,11 @@ func Load(path string) (*Classifier, error) { return LoadOptions(path, Options{}
 
 // LoadOptions reads a model file of any kind.
 func LoadOptions(path string, opt Options) (*Classifier, error) {
-	l, err := train.LoadModel(path)
+	l, err := model.LoadModel(path)
 	if err != nil {
 		return nil, err
 	}
-	mean, std, err := train.PixelNorm(l.Meta)
+	mean, std, err := model.PixelNorm(l.Meta)
 	if err != nil {
 		return nil, fmt.Errorf("classifier: %s: %w", path, err)
 	}
@@ -146,31 +146,31 @@ func LoadOptions(path string, opt Options) (*Classifier, error) {
 		c.lut[v] = (float32(v)/255 - mean) / std
 	}
 	switch {
-	case l.Stacked != nil:
-		s := l.Stacked
-		c.params = countParams(s.Backbone) + countParams(s.Head)
-		c.classes = s.Head.Spec.Classes
-		c.newReplica = func() (train.Predictor, error) {
-			cnn, err := clone(s.Backbone)
+	case l.CNNMLP != nil:
+		s := l.CNNMLP
+		c.params = countParams(s.CNN) + countParams(s.MLP)
+		c.classes = s.MLP.Spec.Classes
+		c.newReplica = func() (nn.Predictor, error) {
+			cnn, err := clone(s.CNN)
 			if err != nil {
 				return nil, err
 			}
-			head, err := clone(s.Head)
+			head, err := clone(s.MLP)
 			if err != nil {
 				return nil, err
 			}
-			return &train.Stacked{Backbone: cnn, Norm: s.Norm, Head: head}, nil
+			return &model.CNNMLP{CNN: cnn, Norm: s.Norm, MLP: head}, nil
 		}
 	default:
 		m := l.Model
 		c.params = countParams(m)
 		c.classes = m.Spec.Classes
-		c.newReplica = func() (train.Predictor, error) {
+		c.newReplica = func() (nn.Predictor, error) {
 			cm, err := clone(m)
 			if err != nil {
 				return nil, err
 			}
-			return train.Eval{Model: cm}, nil
+			return nn.Eval{Model: cm}, nil
 		}
 	}
 	// The loaded model is the first replica; the others are made on need.

@@ -14,14 +14,14 @@ import (
 	"github.com/fmnist/fmnist/classifier"
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/imageprep"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
 )
 
 var models = []string{"mlp", "cnn", "cnn_mlp"}
 
 func modelPath(kind string) string {
-	return filepath.Join("..", "train", "testdata", "torch_"+kind+".safetensors")
+	return filepath.Join("..", "model", "testdata", "torch_"+kind+".safetensors")
 }
 
 // randomPixels returns n images of seeded random bytes.
@@ -56,11 +56,11 @@ func TestAgreesWithLoader(t *testing.T) {
 			t.Fatalf("%s: %d predictions, want %d", kind, len(got), n)
 		}
 
-		l, err := train.LoadModel(modelPath(kind))
+		l, err := model.LoadModel(modelPath(kind))
 		if err != nil {
 			t.Fatal(err)
 		}
-		mean, std, err := train.PixelNorm(l.Meta)
+		mean, std, err := model.PixelNorm(l.Meta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func TestBadInput(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	noNorm := filepath.Join(dir, "nonorm.safetensors")
-	if err := train.SaveModel(noNorm, nn.MustBuild(nn.Spec{Kind: "mlp", Hidden: []int{4}}, 1), nil); err != nil {
+	if err := model.SaveModel(noNorm, nn.MustBuild(nn.Spec{Kind: "mlp", Hidden: []int{4}}, 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -220,7 +220,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{filepath.Join(dir, "none.safetensors"), "no such file or directory"},
 		{"classifier.go", "checkpoint: classifier.go"},
-		{noNorm, "classifier: " + noNorm + ": train: no valid pixel_mean/pixel_std"},
+		{noNorm, "classifier: " + noNorm + ": model: no valid pixel_mean/pixel_std"},
 	} {
 		if _, err := classifier.Load(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.path, err, tc.want)
@@ -231,7 +231,7 @@ func TestLoadErrors(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	m := nn.MustBuild(nn.Spec{Kind: "mlp", Hidden: []int{4}, Classes: 12}, 1)
-	if err := train.SaveModel(path, m, map[string]string{"pixel_mean": "0.5", "pixel_std": "0.25", "test_acc": "0.9123"}); err != nil {
+	if err := model.SaveModel(path, m, map[string]string{"pixel_mean": "0.5", "pixel_std": "0.25", "test_acc": "0.9123"}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := classifier.Load(path)

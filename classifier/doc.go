@@ -15,4 +15,7 @@
 // made on first need from the loaded weights) and a call waits for a free
 // one. The replicas bound the memory: each holds the scratch of at most
 // Options.MaxBatch images.
+//
+// Imports: model (LoadModel reads the file), imageprep, dataset (the class
+// names), nn and tensor. Nothing of training: not fit, not pipeline.
 package classifier

@@ -11,7 +11,7 @@ import (
 // Load a model file and classify a picture: here a blank 28×28 one, with a
 // small CNN that PyTorch wrote.
 func Example() {
-	c, err := classifier.Load("../train/testdata/torch_cnn.safetensors")
+	c, err := classifier.Load("../model/testdata/torch_cnn.safetensors")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -40,7 +40,7 @@ func Example() {
 
 // A batch of 28×28 images as bytes, light on dark as in Fashion-MNIST.
 func ExampleClassifier_ClassifyPixels() {
-	c, err := classifier.Load("../train/testdata/torch_mlp.safetensors")
+	c, err := classifier.Load("../model/testdata/torch_mlp.safetensors")
 	if err != nil {
 		fmt.Println(err)
 		return

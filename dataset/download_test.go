@@ -132,13 +132,14 @@ func TestDownloadFailures(t *testing.T) {
 			false, 0, []error{ErrChecksum}, "gzip MD5 " + other.sums[0].GzipMD5 + ", want " + fx.sums[0].GzipMD5},
 		{"garbage, verified", func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte("garbage "), 500)) },
 			false, 0, []error{ErrChecksum}, "gzip MD5"},
-		{"garbage, not verified", func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte("garbage "), 500)) },
-			true, 0, []error{ErrMagic}, "not an IDX file"},
-		{"flipped byte, not verified", func(w http.ResponseWriter, r *http.Request) {
+		// NoVerify is for local files: a download is checked all the same.
+		{"garbage, NoVerify", func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte("garbage "), 500)) },
+			true, 0, []error{ErrChecksum}, "gzip MD5"},
+		{"flipped byte, NoVerify", func(w http.ResponseWriter, r *http.Request) {
 			b := slices.Clone(fx.files[victim])
 			b[len(b)/2] ^= 0x40
 			w.Write(b)
-		}, true, 0, []error{ErrFormat}, victim},
+		}, true, 0, []error{ErrChecksum}, "gzip MD5"},
 		{"stops mid-file", func(w http.ResponseWriter, r *http.Request) {
 			b := fx.files[victim]
 			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -236,5 +237,56 @@ func TestProgressBar(t *testing.T) {
 	defer f.Close()
 	if isTerminal(f) {
 		t.Error("a regular file is a terminal")
+	}
+}
+
+// The mirror comes from Options.BaseURL, else $FMNIST_MIRROR, else the
+// official one; from any of them a file that is not the official one is
+// refused, and a URL that is not http(s) is refused before any request.
+func TestMirror(t *testing.T) {
+	fx := newFixture(t, 30, 10)
+	other := newFixture(t, 31, 10)
+	good, goodHits := mirror(t, fx, nil)
+	bad, _ := mirror(t, other, nil)
+	for _, tc := range []struct {
+		name, base, env string
+		noVerify        bool
+		want            error  // nil: loads
+		text            string // in the error, or in Source
+	}{
+		{"option", good.URL + "/m/", "", false, nil, good.URL},
+		{"env", "", good.URL, false, nil, good.URL},
+		{"option over env", good.URL, "http://127.0.0.1:1/", false, nil, good.URL},
+		{"env, wrong files", "", bad.URL, false, ErrChecksum, "gzip MD5"},
+		{"option, wrong files, NoVerify", bad.URL, "", true, ErrChecksum, "gzip MD5"},
+		{"env not a URL", "", "fashion-mnist.example", false, nil, `$FMNIST_MIRROR "fashion-mnist.example": want an http:// or https:// URL`},
+		{"option ftp", "ftp://example.com/f/", "", false, nil, `mirror "ftp://example.com/f/": want an http:// or https:// URL`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := isolate(t)
+			t.Setenv(MirrorEnv, tc.env)
+			f, err := Load(Options{Sums: fx.sums, CacheDir: cache, BaseURL: tc.base, NoVerify: tc.noVerify})
+			switch {
+			case tc.want != nil:
+				if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+					t.Fatalf("err %v, want %v with %q", err, tc.want, tc.text)
+				}
+			case strings.Contains(tc.text, "want an http"):
+				if err == nil || !strings.Contains(err.Error(), tc.text) {
+					t.Fatalf("err %v, want %q", err, tc.text)
+				}
+			default:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Kind != FromDownload || !f.Verified || !strings.Contains(f.Source, tc.text) {
+					t.Errorf("source %v %q verified %v", f.Kind, f.Source, f.Verified)
+				}
+				fx.check(t, f)
+			}
+		})
+	}
+	if goodHits.Load() == 0 {
+		t.Error("the good mirror was never asked")
 	}
 }

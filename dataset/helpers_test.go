@@ -124,6 +124,7 @@ func contains(list []string, s string) bool {
 func isolate(t *testing.T) string {
 	t.Helper()
 	t.Setenv(EnvVar, "")
+	t.Setenv(MirrorEnv, "")
 	old := debianDir
 	debianDir = filepath.Join(t.TempDir(), "debian")
 	t.Cleanup(func() { debianDir = old })

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,45 @@ import (
 
 	"github.com/fmnist/fmnist/internal/safefile"
 )
+
+// MirrorEnv names the environment variable that, when Options.BaseURL is
+// empty, gives the base URL to download from instead of DefaultBaseURL:
+// for a proxy, or a copy of the files of one's own.
+const MirrorEnv = "FMNIST_MIRROR"
+
+// baseURL is where a download comes from: Options.BaseURL, $FMNIST_MIRROR
+// or the official mirror. Whichever it is, the files are checked against
+// the same checksums.
+func baseURL(opt Options) (string, error) {
+	if err := CheckMirror(opt.BaseURL); err != nil {
+		return "", err
+	}
+	base := opt.BaseURL
+	if base == "" {
+		base = os.Getenv(MirrorEnv)
+	}
+	if base == "" {
+		return DefaultBaseURL, nil
+	}
+	return base, nil
+}
+
+// CheckMirror refuses a mirror URL (base, else $FMNIST_MIRROR when base is
+// empty) that is not an http or https URL, before anything is fetched.
+func CheckMirror(base string) error {
+	from := "mirror"
+	if base == "" {
+		base, from = os.Getenv(MirrorEnv), "$"+MirrorEnv
+	}
+	if base == "" {
+		return nil
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("dataset: %s %q: want an http:// or https:// URL of the folder holding the .gz files", from, base)
+	}
+	return nil
+}
 
 // DefaultBaseURL is the official Fashion-MNIST mirror.
 const DefaultBaseURL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -61,8 +101,8 @@ func OfficialSums() []FileSum {
 // zero value searches the usual places and verifies.
 type Options struct {
 	Dir      string        // explicit folder (the --data flag); when set, the only place looked at
-	NoVerify bool          // skip the checksums, for your own variant of the files
-	BaseURL  string        // mirror to download from; "" means DefaultBaseURL
+	NoVerify bool          // skip the checksums of local files, for your own variant; a download is always checked
+	BaseURL  string        // mirror to download from; "" means $FMNIST_MIRROR, else DefaultBaseURL
 	CacheDir string        // "" means os.UserCacheDir()/fmnist
 	Timeout  time.Duration // for each file's download; 0 means 10 minutes
 	Log      io.Writer     // progress and "using ..." lines; nil is silent
@@ -173,10 +213,11 @@ func LoadContext(ctx context.Context, opt Options) (*Fashion, error) {
 		case cache == "":
 			return nil, fmt.Errorf("dataset: %w in %s, and there is no cache folder to download into; %s", ErrNotFound, strings.Join(looked, ", "), howToGet)
 		}
-		base := opt.BaseURL
-		if base == "" {
-			base = DefaultBaseURL
+		base, err := baseURL(opt)
+		if err != nil {
+			return nil, err
 		}
+		opt.BaseURL = base
 		f.Kind, f.Source, f.Dir = FromDownload, "download from "+base+" into "+cache, cache
 		// Files already complete in the cache are kept; only the missing
 		// ones are fetched.
@@ -190,8 +231,8 @@ func LoadContext(ctx context.Context, opt Options) (*Fashion, error) {
 	var nImages [4]int
 	for i, name := range names {
 		sum, ok := lookupSum(sums, name)
-		if !ok && !opt.NoVerify {
-			return nil, fmt.Errorf("dataset: %s: %w: no expected checksum given (use NoVerify)", name, ErrChecksum)
+		if !ok && (!opt.NoVerify || paths[i] == "") {
+			return nil, fmt.Errorf("dataset: %s: %w: no expected checksum given (use NoVerify for local files)", name, ErrChecksum)
 		}
 		var err error
 		if paths[i] == "" {

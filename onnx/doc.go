@@ -14,12 +14,12 @@
 // the graph has only Sub, Div, Flatten, Gemm, Conv, Relu, MaxPool and
 // GlobalMaxPool, all of opset 13, and runtimes fuse the rest themselves.
 // Dropout is the identity in eval mode and is left out. cnn_mlp is one
-// graph: the backbone, the feature standardisation (Sub, Div) and the head.
+// graph: the backbone, the feature standardisation (Sub, Div) and the MLP.
 //
 // The protobuf is written by hand with protowire: the dozen fields of
 // onnx.proto that a classifier needs (proto.go), no generated code and no
 // cgo. The IR version is 8, the newest that Debian's python3-onnx (1.12)
-// checks. The exporter reads only what train.LoadModel returns (specs and
+// checks. The exporter reads only what model.LoadModel returns (specs and
 // state dicts); it refuses, with an error wrapping ErrUnsupported, a model
 // whose weights do not match its spec or that the graph cannot express.
 package onnx

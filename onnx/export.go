@@ -12,8 +12,8 @@ import (
 
 	"github.com/fmnist/fmnist/checkpoint"
 	"github.com/fmnist/fmnist/dataset"
+	fmmodel "github.com/fmnist/fmnist/model" // proto.go has a type model
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
 )
 
 // The graph's contract with its users.
@@ -33,10 +33,10 @@ func unsupported(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUnsupported}, args...)...)
 }
 
-// Export returns the ONNX file of a model read by train.LoadModel: one
+// Export returns the ONNX file of a model read by fmmodel.LoadModel: one
 // graph from pixel/255 to logits, for any kind (mlp, cnn, cnn_mlp).
-func Export(l *train.Loaded) ([]byte, error) {
-	mean, std, err := train.PixelNorm(l.Meta)
+func Export(l *fmmodel.Loaded) ([]byte, error) {
+	mean, std, err := fmmodel.PixelNorm(l.Meta)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -73,12 +73,12 @@ func Export(l *train.Loaded) ([]byte, error) {
 		}
 		classes, arch = s.Classes, [][2]string{{"arch", specJSON(s)}}
 	case "cnn_mlp":
-		st := l.Stacked
-		if st == nil || st.Backbone == nil || st.Head == nil {
-			return nil, unsupported("cnn_mlp model without its backbone and head")
+		st := l.CNNMLP
+		if st == nil || st.CNN == nil || st.MLP == nil {
+			return nil, unsupported("cnn_mlp model without its cnn and mlp")
 		}
-		s, h := st.Backbone.Spec, st.Head.Spec
-		c := &cursor{what: "cnn_mlp backbone", mods: modules(st.Backbone.StateDict(), "backbone.")}
+		s, h := st.CNN.Spec, st.MLP.Spec
+		c := &cursor{what: "cnn_mlp backbone", mods: modules(st.CNN.StateDict(), "backbone.")}
 		if x, err = b.backbone(c, s, x); err != nil {
 			return nil, err
 		}
@@ -87,14 +87,14 @@ func Export(l *train.Loaded) ([]byte, error) {
 		}
 		w := lastWidth(s)
 		if h.Kind != "mlp" || h.In != w {
-			return nil, unsupported("cnn_mlp head is a %s reading %d features, the backbone gives %d", h.Kind, h.In, w)
+			return nil, unsupported("cnn_mlp mlp is a %s reading %d features, the backbone gives %d", h.Kind, h.In, w)
 		}
 		if len(st.Norm.Mean) != w || len(st.Norm.Std) != w {
 			return nil, unsupported("cnn_mlp feature statistics of width %d and %d, the backbone gives %d",
 				len(st.Norm.Mean), len(st.Norm.Std), w)
 		}
 		x = b.normalise(x, "feature", st.Norm.Mean, st.Norm.Std, dims(w))
-		if x, err = b.mlp(&cursor{what: "cnn_mlp head", mods: modules(st.Head.StateDict(), "")}, h, x); err != nil {
+		if x, err = b.mlp(&cursor{what: "cnn_mlp mlp", mods: modules(st.MLP.StateDict(), "")}, h, x); err != nil {
 			return nil, err
 		}
 		classes, arch = h.Classes, [][2]string{{"cnn_arch", specJSON(s)}, {"mlp_arch", specJSON(h)}}
@@ -119,7 +119,7 @@ func Export(l *train.Loaded) ([]byte, error) {
 }
 
 // WriteFile exports l to path atomically.
-func WriteFile(path string, l *train.Loaded) error {
+func WriteFile(path string, l *fmmodel.Loaded) error {
 	data, err := Export(l)
 	if err != nil {
 		return err

@@ -12,25 +12,25 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
 	"github.com/fmnist/fmnist/onnx"
-	"github.com/fmnist/fmnist/train"
 )
 
 var testMeta = map[string]string{"pixel_mean": "0.2860", "pixel_std": "0.3530"}
 
-func loadedModel(m *nn.Model) *train.Loaded {
-	return &train.Loaded{Kind: m.Spec.Kind, Model: m, Predictor: train.Eval{Model: m}, Meta: testMeta}
+func loadedModel(m *nn.Model) *model.Loaded {
+	return &model.Loaded{Kind: m.Spec.Kind, Model: m, Predictor: nn.Eval{Model: m}, Meta: testMeta}
 }
 
-func loadedStacked(cnn, head *nn.Model, rng *rand.Rand) *train.Loaded {
+func loadedStacked(cnn, head *nn.Model, rng *rand.Rand) *model.Loaded {
 	w := cnn.Spec.Widths[len(cnn.Spec.Widths)-1]
-	norm := train.Standardizer{Mean: make([]float32, w), Std: make([]float32, w)}
+	norm := model.Standardizer{Mean: make([]float32, w), Std: make([]float32, w)}
 	for i := range w {
 		norm.Mean[i], norm.Std[i] = float32(rng.NormFloat64()), float32(0.5+rng.Float64())
 	}
-	st := &train.Stacked{Backbone: cnn, Norm: norm, Head: head}
-	return &train.Loaded{Kind: "cnn_mlp", Model: cnn, Stacked: st, Predictor: st, Meta: testMeta}
+	st := &model.CNNMLP{CNN: cnn, Norm: norm, MLP: head}
+	return &model.Loaded{Kind: "cnn_mlp", Model: cnn, CNNMLP: st, Predictor: st, Meta: testMeta}
 }
 
 // trainedLike gives every batch norm of m statistics and affine weights far
@@ -79,7 +79,7 @@ func randomPixels(n int, rng *rand.Rand) []uint8 {
 // compareWithFmnist exports l, runs the file in the interpreter of
 // graph_test.go on images, and returns the largest difference from
 // fmnist's logits.
-func compareWithFmnist(t testing.TB, l *train.Loaded, pixels []uint8) (float64, error) {
+func compareWithFmnist(t testing.TB, l *model.Loaded, pixels []uint8) (float64, error) {
 	t.Helper()
 	b, err := onnx.Export(l)
 	if err != nil {
@@ -102,7 +102,7 @@ func compareWithFmnist(t testing.TB, l *train.Loaded, pixels []uint8) (float64, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	mean, std, err := train.PixelNorm(l.Meta)
+	mean, std, err := model.PixelNorm(l.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,21 +123,21 @@ func compareWithFmnist(t testing.TB, l *train.Loaded, pixels []uint8) (float64, 
 func TestExportComputesFmnistLogits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	px := randomPixels(3, rng)
-	mlp := func(s nn.Spec) *train.Loaded {
+	mlp := func(s nn.Spec) *model.Loaded {
 		s.Kind = "mlp"
 		return loadedModel(trainedLike(t, nn.MustBuild(s, 1), rng))
 	}
-	cnn := func(s nn.Spec) *train.Loaded {
+	cnn := func(s nn.Spec) *model.Loaded {
 		s.Kind = "cnn"
 		return loadedModel(trainedLike(t, nn.MustBuild(s, 2), rng))
 	}
-	stacked := func(c, h nn.Spec) *train.Loaded {
+	stacked := func(c, h nn.Spec) *model.Loaded {
 		c.Kind, h.Kind, h.In = "cnn", "mlp", c.Widths[len(c.Widths)-1]
 		return loadedStacked(trainedLike(t, nn.MustBuild(c, 3), rng), trainedLike(t, nn.MustBuild(h, 4), rng), rng)
 	}
 	for _, tc := range []struct {
 		name string
-		l    *train.Loaded
+		l    *model.Loaded
 	}{
 		{"mlp", mlp(nn.Spec{Hidden: []int{16, 8}})},
 		{"mlp no hidden", mlp(nn.Spec{Hidden: []int{}, Classes: 3})},
@@ -214,44 +214,44 @@ func TestExportRefuses(t *testing.T) {
 	cnn := func() *nn.Model { return build(nn.Spec{Kind: "cnn", Widths: []int{4, 8}, PoolAfter: []int{0}}) }
 	for _, tc := range []struct {
 		name        string
-		l           func() *train.Loaded
+		l           func() *model.Loaded
 		want        string
 		unsupported bool // wraps ErrUnsupported
 	}{
-		{"unknown kind", func() *train.Loaded { l := loadedModel(mlp()); l.Kind = "rnn"; return l },
+		{"unknown kind", func() *model.Loaded { l := loadedModel(mlp()); l.Kind = "rnn"; return l },
 			`unknown model kind "rnn"`, true},
-		{"no pixel normalisation", func() *train.Loaded { l := loadedModel(mlp()); l.Meta = nil; return l },
+		{"no pixel normalisation", func() *model.Loaded { l := loadedModel(mlp()); l.Meta = nil; return l },
 			"pixel_mean", false},
-		{"mlp not on pixels", func() *train.Loaded { return loadedModel(build(nn.Spec{Kind: "mlp", In: 100})) },
+		{"mlp not on pixels", func() *model.Loaded { return loadedModel(build(nn.Spec{Kind: "mlp", In: 100})) },
 			"reads 100", true},
-		{"mlp file holding a cnn", func() *train.Loaded { l := loadedModel(cnn()); l.Kind = "mlp"; return l },
+		{"mlp file holding a cnn", func() *model.Loaded { l := loadedModel(cnn()); l.Kind = "mlp"; return l },
 			"this cnn model", true},
-		{"cnn on three channels", func() *train.Loaded { return loadedModel(build(nn.Spec{Kind: "cnn", In: 3, Widths: []int{4}})) },
+		{"cnn on three channels", func() *model.Loaded { return loadedModel(build(nn.Spec{Kind: "cnn", In: 3, Widths: []int{4}})) },
 			"reads 3", true},
-		{"pools to nothing", func() *train.Loaded {
+		{"pools to nothing", func() *model.Loaded {
 			return loadedModel(build(nn.Spec{Kind: "cnn", Widths: []int{2, 2, 2, 2, 2}, PoolAfter: []int{0, 1, 2, 3, 4}}))
 		}, "max-pool after conv 4 shrinks", true},
-		{"spec says batch norm, weights have none", func() *train.Loaded {
+		{"spec says batch norm, weights have none", func() *model.Loaded {
 			m := mlp()
 			m.Spec.BatchNorm = true
 			return loadedModel(m)
 		}, `module "1" does not match`, true},
-		{"spec wider than the weights", func() *train.Loaded {
+		{"spec wider than the weights", func() *model.Loaded {
 			m := mlp()
 			m.Spec.Hidden = []int{9}
 			return loadedModel(m)
 		}, "1.weight is not of shape [9 784]", true},
-		{"spec deeper than the weights", func() *train.Loaded {
+		{"spec deeper than the weights", func() *model.Loaded {
 			m := mlp()
 			m.Spec.Hidden = []int{8, 8}
 			return loadedModel(m)
 		}, "is not of shape [8 8]", true},
-		{"weights the spec lacks", func() *train.Loaded {
+		{"weights the spec lacks", func() *model.Loaded {
 			m := cnn()
 			m.Spec.Widths = []int{4}
 			return loadedModel(m)
 		}, `module "backbone.3" does not match`, true},
-		{"NaN weight", func() *train.Loaded {
+		{"NaN weight", func() *model.Loaded {
 			m := mlp()
 			sd := m.StateDict()
 			sd[0].Data[5] = float32(math.NaN())
@@ -260,22 +260,22 @@ func TestExportRefuses(t *testing.T) {
 			}
 			return loadedModel(m)
 		}, "linear0_weight holds NaN", true},
-		{"cnn_mlp without its parts", func() *train.Loaded { l := loadedModel(cnn()); l.Kind = "cnn_mlp"; return l },
-			"without its backbone and head", true},
-		{"mlp without its network", func() *train.Loaded { return &train.Loaded{Kind: "mlp", Meta: testMeta} },
+		{"cnn_mlp without its parts", func() *model.Loaded { l := loadedModel(cnn()); l.Kind = "cnn_mlp"; return l },
+			"without its cnn and mlp", true},
+		{"mlp without its network", func() *model.Loaded { return &model.Loaded{Kind: "mlp", Meta: testMeta} },
 			"mlp model without its network", true},
-		{"cnn_mlp head of another width", func() *train.Loaded {
+		{"cnn_mlp head of another width", func() *model.Loaded {
 			return loadedStacked(cnn(), build(nn.Spec{Kind: "mlp", In: 4, Hidden: []int{4}}), rng)
 		}, "reading 4 features, the backbone gives 8", true},
-		{"cnn_mlp backbone an mlp", func() *train.Loaded {
+		{"cnn_mlp backbone an mlp", func() *model.Loaded {
 			l := loadedStacked(cnn(), build(nn.Spec{Kind: "mlp", In: 8, Hidden: []int{4}}), rng)
-			l.Stacked.Backbone = build(nn.Spec{Kind: "mlp", Hidden: []int{8}})
-			l.Stacked.Backbone.Spec.Widths = []int{8}
+			l.CNNMLP.CNN = build(nn.Spec{Kind: "mlp", Hidden: []int{8}})
+			l.CNNMLP.CNN.Spec.Widths = []int{8}
 			return l
 		}, "this mlp model", true},
-		{"cnn_mlp statistics of another width", func() *train.Loaded {
+		{"cnn_mlp statistics of another width", func() *model.Loaded {
 			l := loadedStacked(cnn(), build(nn.Spec{Kind: "mlp", In: 8, Hidden: []int{4}}), rng)
-			l.Stacked.Norm.Std = l.Stacked.Norm.Std[:3]
+			l.CNNMLP.Norm.Std = l.CNNMLP.Norm.Std[:3]
 			return l
 		}, "width 8 and 3", true},
 	} {

@@ -13,9 +13,10 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
 	"github.com/fmnist/fmnist/onnx"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 // These tests check the exported files with two programs that share no
@@ -82,26 +83,26 @@ func TestMain(m *testing.M) {
 // the first with batch norm in the mlp and the cnn and none in the head,
 // the second the other way round, with other pools, so that every layer
 // the exporter writes comes from a trained model.
-func smallConfigs() map[string]train.RunConfig {
-	a := train.DefaultConfig()
+func smallConfigs() map[string]pipeline.RunConfig {
+	a := pipeline.DefaultConfig()
 	a.Subset, a.Val = 1000, 1000
 	a.MLP.Spec.Hidden = []int{64, 32}
 	a.CNN.Spec.Widths = []int{8, 16, 16, 32, 32}
-	a.Head.Spec.In, a.Head.Spec.Hidden = 32, []int{32}
-	for _, s := range []*train.Stage{&a.MLP, &a.CNN, &a.Head} {
+	a.CNNMLP.Spec.In, a.CNNMLP.Spec.Hidden = 32, []int{32}
+	for _, s := range []*pipeline.Stage{&a.MLP, &a.CNN, &a.CNNMLP} {
 		// One epoch of one-cycle at lr 0.05 (0.01 for the head), the recipe these bounds were
 		// measured with, whatever the default's schedules become. With the default CNN's one-epoch
 		// warm-up to lr 0.08 the largest difference in nobn/cnn_mlp was 1.7e-4, with no class
 		// changed: to be understood (issue 15), not hidden by a looser bound.
 		s.Train.Epochs, s.Train.Schedule, s.Train.WarmupEpochs, s.Train.LR = 1, "onecycle", 0, 0.05
 	}
-	a.Head.Train.LR = 0.01
+	a.CNNMLP.Train.LR = 0.01
 	b := a
 	b.Seed = 2
 	b.MLP.Spec.BatchNorm, b.MLP.Spec.Hidden, b.MLP.Spec.Dropout = false, []int{48}, 0
 	b.CNN.Spec.BatchNorm, b.CNN.Spec.Widths, b.CNN.Spec.PoolAfter = false, []int{8, 16, 24}, []int{0, 1, 2}
-	b.Head.Spec.In, b.Head.Spec.BatchNorm = 24, true
-	return map[string]train.RunConfig{"bn": a, "nobn": b}
+	b.CNNMLP.Spec.In, b.CNNMLP.Spec.BatchNorm = 24, true
+	return map[string]pipeline.RunConfig{"bn": a, "nobn": b}
 }
 
 // trainedFiles runs smallConfigs once per test binary. With -short (CI's
@@ -123,17 +124,17 @@ func trainedFiles(t *testing.T) realRun {
 		}
 		theRun.test, theRun.files = f.Test, map[string]string{}
 		for name, cfg := range smallConfigs() {
-			d, err := train.Prepare(f, cfg)
+			d, err := pipeline.Prepare(f, cfg)
 			if err != nil {
 				theRun.err = err
 				return
 			}
 			out := filepath.Join(runDir, name)
-			if _, err := (&train.Pipeline{Config: cfg, Data: d, Out: out}).Run(); err != nil {
+			if _, err := (&pipeline.Pipeline{Config: cfg, Data: d, Out: out}).Run(); err != nil {
 				theRun.err = err
 				return
 			}
-			for _, kind := range train.Stages {
+			for _, kind := range pipeline.Stages {
 				theRun.files[name+"/"+kind] = filepath.Join(out, kind+".safetensors")
 			}
 		}
@@ -148,11 +149,11 @@ func trainedFiles(t *testing.T) realRun {
 }
 
 // exportAll writes each model of r as NAME.onnx beside it.
-func exportAll(t *testing.T, r realRun) (map[string]string, map[string]*train.Loaded) {
+func exportAll(t *testing.T, r realRun) (map[string]string, map[string]*model.Loaded) {
 	t.Helper()
-	onnxFiles, loaded := map[string]string{}, map[string]*train.Loaded{}
+	onnxFiles, loaded := map[string]string{}, map[string]*model.Loaded{}
 	for name, path := range r.files {
-		l, err := train.LoadModel(path)
+		l, err := model.LoadModel(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,9 +268,9 @@ func TestONNXRuntimeMatchesFmnist(t *testing.T) {
 
 // fmnistLogits are the logits fmnist gives the images of set, normalised as
 // eval and predict normalise them.
-func fmnistLogits(t *testing.T, l *train.Loaded, set *dataset.Set) []float32 {
+func fmnistLogits(t *testing.T, l *model.Loaded, set *dataset.Set) []float32 {
 	t.Helper()
-	mean, std, err := train.PixelNorm(l.Meta)
+	mean, std, err := model.PixelNorm(l.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,12 +369,12 @@ func TestONNXChecker(t *testing.T) {
 func TestSmallConfigsCoverBatchNormBothWays(t *testing.T) {
 	cs := smallConfigs()
 	a, b := cs["bn"], cs["nobn"]
-	if !a.MLP.Spec.BatchNorm || !a.CNN.Spec.BatchNorm || a.Head.Spec.BatchNorm ||
-		b.MLP.Spec.BatchNorm || b.CNN.Spec.BatchNorm || !b.Head.Spec.BatchNorm {
+	if !a.MLP.Spec.BatchNorm || !a.CNN.Spec.BatchNorm || a.CNNMLP.Spec.BatchNorm ||
+		b.MLP.Spec.BatchNorm || b.CNN.Spec.BatchNorm || !b.CNNMLP.Spec.BatchNorm {
 		t.Fatal("smallConfigs no longer covers batch norm on and off in every kind")
 	}
 	for _, c := range cs {
-		for _, s := range []nn.Spec{c.MLP.Spec, c.CNN.Spec, c.Head.Spec} {
+		for _, s := range []nn.Spec{c.MLP.Spec, c.CNN.Spec, c.CNNMLP.Spec} {
 			if _, err := s.Normalize(); err != nil {
 				t.Fatal(err)
 			}

@@ -10,13 +10,23 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/fmnist/fmnist/dataset"
+	trainfit "github.com/fmnist/fmnist/fit" // grid.go has a func fit
+	"github.com/fmnist/fmnist/runfolder"
 )
 
-// FashionClasses are the Fashion-MNIST class names, by label.
-var FashionClasses = [NumClasses]string{
-	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-}
+// The run folder's types, under the names this package's API has always
+// used for them.
+type (
+	Run        = runfolder.Run
+	Epoch      = trainfit.Record
+	Result     = runfolder.Result
+	Prediction = runfolder.Prediction
+)
+
+// NumClasses is the number of Fashion-MNIST classes; labels are 0..NumClasses-1.
+const NumClasses = dataset.Classes
 
 // DefaultMistakes is how many mistakes a grid shows when Options.Mistakes is 0.
 const DefaultMistakes = 36
@@ -33,7 +43,7 @@ type Options struct {
 	// Labels, if set, are the test labels; predictions.csv must agree
 	// with them, which catches a report built against the wrong test set.
 	Labels []uint8
-	// ClassNames names the NumClasses classes; nil means FashionClasses.
+	// ClassNames names the NumClasses classes; nil means dataset.ClassNames.
 	ClassNames []string
 	// Mistakes is how many mistakes each grid shows; 0 means
 	// DefaultMistakes.
@@ -52,7 +62,7 @@ const (
 	HTMLFile     = "report.html"
 )
 
-// Build reads the run folder dir (see Load), writes the plots, per_class.csv
+// Build reads the run folder dir (see runfolder.Read), writes the plots, per_class.csv
 // and report.html into it, and returns the paths written, relative to dir,
 // in the order written. Each file is written to a temporary file and renamed,
 // so a failed build leaves earlier files whole.
@@ -61,7 +71,7 @@ func Build(dir string, opt Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := Load(dir)
+	run, err := runfolder.Read(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +120,7 @@ func (b *builder) removeStale() error {
 func (o Options) check() ([]string, error) {
 	names := o.ClassNames
 	if names == nil {
-		names = FashionClasses[:]
+		names = dataset.ClassNames[:]
 	}
 	if len(names) != NumClasses {
 		return nil, fmt.Errorf("report: %d class names, want %d", len(names), NumClasses)
@@ -129,7 +139,7 @@ func (o Options) check() ([]string, error) {
 
 // checkPredictions holds predictions.csv against the test set given.
 func checkPredictions(run *Run, opt Options) error {
-	path := filepath.Join(run.Dir, PredictionsFile)
+	path := filepath.Join(run.Dir, runfolder.PredictionsFile)
 	n := -1
 	if opt.Images != nil {
 		n = len(opt.Images) / imagePixels
@@ -139,11 +149,13 @@ func checkPredictions(run *Run, opt Options) error {
 	for _, m := range run.Models {
 		for _, p := range run.Predictions[m] {
 			if n >= 0 && p.Index >= n {
-				return badf(path, 0, "model %s: test index %d, but the test set has %d images", m, p.Index, n)
+				return fmt.Errorf("report: %w", runfolder.ContentError(path, 0,
+					"model %s: test index %d, but the test set has %d images", m, p.Index, n))
 			}
 			if opt.Labels != nil && opt.Labels[p.Index] != p.Label {
-				return badf(path, 0, "model %s: test image %d has label %d, the test set says %d (another test set?)",
-					m, p.Index, p.Label, opt.Labels[p.Index])
+				return fmt.Errorf("report: %w", runfolder.ContentError(path, 0,
+					"model %s: test image %d has label %d, the test set says %d (another test set?)",
+					m, p.Index, p.Label, opt.Labels[p.Index]))
 			}
 		}
 	}

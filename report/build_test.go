@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/report"
 	"github.com/fmnist/fmnist/report/reporttest"
 )
@@ -24,12 +25,7 @@ import (
 // newRun writes a fixture run folder and returns its path.
 func newRun(t *testing.T, s reporttest.Spec) (string, *reporttest.Run) {
 	t.Helper()
-	dir := t.TempDir()
-	r, err := reporttest.Write(dir, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, r
+	return reporttest.TempRun(t, s)
 }
 
 func opts(r *reporttest.Run) report.Options {
@@ -215,7 +211,7 @@ func TestPerClassCSV(t *testing.T) {
 		scores := report.NewConfusion(run.Predictions[m], report.NumClasses).PerClass()
 		for k, s := range scores {
 			got := rows[1+i*report.NumClasses+k]
-			want := []string{m, strconv.Itoa(k), report.FashionClasses[k], fmt.Sprintf("%.4f", s.Precision),
+			want := []string{m, strconv.Itoa(k), dataset.ClassNames[k], fmt.Sprintf("%.4f", s.Precision),
 				fmt.Sprintf("%.4f", s.Recall), fmt.Sprintf("%.4f", s.F1), strconv.Itoa(s.Support), strconv.Itoa(s.Predicted)}
 			if !slices.Equal(got, want) {
 				t.Errorf("row %v, want %v", got, want)

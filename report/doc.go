@@ -1,9 +1,9 @@
 // Package report turns a run folder left by `fmnist run` into plots and one
 // self-contained HTML page.
 //
-// A run folder holds config.json, metrics.csv (one row per model per epoch),
-// results.json (one object per model) and predictions.csv (one row per model
-// per test image). Build reads them, checks them, and writes next to them:
+// Build reads a run folder through package runfolder, the one schema of its
+// files (config.json, metrics.csv, timing.csv, results.json,
+// predictions.csv), and writes next to them:
 //
 //	plots/<model>_curves.png, .svg     loss and accuracy per epoch
 //	plots/<model>_confusion.png, .svg  confusion matrix on the test set
@@ -16,8 +16,13 @@
 // the same folder always gives the same bytes. Nothing in the output depends
 // on the clock, the host or map order.
 //
-// The package does not import dataset: the caller passes the test images and
-// labels as plain slices, which keeps report usable on any 28x28 set and its
-// tests free of the real data. The subpackage reporttest writes synthetic
-// run folders in the same layout, for tests here and in cmd/fmnist.
+// The caller passes the test images and labels as plain slices, which keeps
+// report usable on any 28x28 set and its tests free of the real data; only
+// the default class names come from dataset. The subpackage reporttest
+// writes synthetic run folders with runfolder's writers, for tests here and
+// in cmd/fmnist.
+//
+// Imports: runfolder (and through it fit's epoch record), dataset for the
+// class names, and the plotting library. It trains nothing and reaches into
+// no layer.
 package report

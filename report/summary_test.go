@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 // A config as a run writes it, with the stages' epochs and regularisers.
@@ -97,8 +99,8 @@ func TestShortRunBanner(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		write(ConfigFile, c.config)
-		write(MetricsFile, "model,epoch,train_loss,train_acc,val_loss,val_acc,lr\nmlp,1,0.5,0.8,0.4,0.85,0.1\ncnn,1,0.5,0.8,0.4,0.85,0.1\n")
+		write(runfolder.ConfigFile, c.config)
+		write(runfolder.MetricsFile, "model,epoch,train_loss,train_acc,val_loss,val_acc,lr\nmlp,1,0.5,0.8,0.4,0.85,0.1\ncnn,1,0.5,0.8,0.4,0.85,0.1\n")
 		if _, err := Build(dir, Options{ReferenceEpochs: reference}); err != nil {
 			t.Fatal(err)
 		}

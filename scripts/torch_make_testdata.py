@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes train/testdata/torch_*.safetensors: tiny models made in PyTorch, for train/torch_test.go.
+"""Writes model/testdata/torch_*.safetensors: tiny models made in PyTorch, for model/torch_test.go.
 
-    /usr/bin/python3 scripts/torch_make_testdata.py [OUTDIR]     (default: train/testdata of this checkout)
+    /usr/bin/python3 scripts/torch_make_testdata.py [OUTDIR]     (default: model/testdata of this checkout)
 
 Three models, the modules of torch_roundtrip.py with random weights and batch-norm statistics, saved as
 safetensors with the metadata fmnist's loader needs (kind, arch or cnn_arch/mlp_arch, pixel_mean, pixel_std)

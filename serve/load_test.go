@@ -19,9 +19,10 @@ import (
 	"time"
 
 	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/serve"
-	"github.com/fmnist/fmnist/train"
 )
 
 // TestLoad puts 16 concurrent clients on the default CNN (untrained: the
@@ -37,12 +38,12 @@ func TestLoad(t *testing.T) {
 	}
 	d = min(d, time.Minute) // bounded, whatever is asked
 	path := filepath.Join(t.TempDir(), "cnn.safetensors")
-	spec := train.DefaultConfig().CNN.Spec
+	spec := pipeline.DefaultConfig().CNN.Spec
 	m, err := nn.Build(spec, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := train.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
+	if err := model.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
 		t.Fatal(err)
 	}
 	pngs, _ := testImages(t, 64)

@@ -27,7 +27,7 @@ import (
 
 func load(t testing.TB, kind string) *classifier.Classifier {
 	t.Helper()
-	c, err := classifier.LoadOptions(filepath.Join("..", "train", "testdata", "torch_"+kind+".safetensors"),
+	c, err := classifier.LoadOptions(filepath.Join("..", "model", "testdata", "torch_"+kind+".safetensors"),
 		classifier.Options{Replicas: 2, MaxBatch: 32})
 	if err != nil {
 		t.Fatal(err)

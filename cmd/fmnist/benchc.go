@@ -3,7 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/fmnist/fmnist/bench"
 )
@@ -16,7 +16,7 @@ func init() {
 		summary: "time training and inference of the reference models (mlp-ref, cnn-ref) and SGEMM"})
 }
 
-func cmdBench(args []string) error {
+func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "bench [flags]",
 		"Times training steps and inference at batch 128 on random data of the reference models, and the\n"+
 			"median latency of one image's inference (latency1): mlp-ref, a\n"+
@@ -39,7 +39,7 @@ func cmdBench(args []string) error {
 		return usageErrorf("--mlp-steps and --cnn-steps must be positive")
 	}
 	rep, err := bench.Run(bench.Options{MLPSteps: *mlpSteps, CNNSteps: *cnnSteps, Only: *only,
-		Progress: func(s string) { fmt.Fprintln(os.Stderr, s) }}, version)
+		Progress: func(s string) { fmt.Fprintln(stderr, s) }}, version)
 	if err != nil {
 		return err
 	}
@@ -47,21 +47,21 @@ func cmdBench(args []string) error {
 		return usageErrorf("--only %q matches no benchmark (the names start with mlp-ref, cnn-ref or sgemm)", *only)
 	}
 	if *asJSON {
-		return json.NewEncoder(os.Stdout).Encode(rep)
+		return json.NewEncoder(stdout).Encode(rep)
 	}
-	fmt.Printf("%s, %s kernels on %s, %d threads, batch %d\n", rep.Engine, rep.Kernels, rep.Arch, rep.Threads, bench.Batch)
+	fmt.Fprintf(stdout, "%s, %s kernels on %s, %d threads, batch %d\n", rep.Engine, rep.Kernels, rep.Arch, rep.Threads, bench.Batch)
 	for _, r := range rep.Results {
 		switch {
 		case r.GFLOPS > 0:
-			fmt.Printf("%-24s %10.1f GFLOP/s\n", r.Name, r.GFLOPS)
+			fmt.Fprintf(stdout, "%-24s %10.1f GFLOP/s\n", r.Name, r.GFLOPS)
 		case r.Ms > 0:
-			fmt.Printf("%-24s %10.4f ms, one image\n", r.Name, r.Ms)
+			fmt.Fprintf(stdout, "%-24s %10.4f ms, one image\n", r.Name, r.Ms)
 		default:
-			fmt.Printf("%-24s %10.1f img/s\n", r.Name, r.ImgPerS)
+			fmt.Fprintf(stdout, "%-24s %10.1f img/s\n", r.Name, r.ImgPerS)
 		}
 	}
 	for _, m := range rep.Memory {
-		fmt.Printf("%-24s %8.1f allocs/step %10.0f B/step  process peak RSS so far %.0f MiB  estimate %.0f MiB\n", m.Model+"/train",
+		fmt.Fprintf(stdout, "%-24s %8.1f allocs/step %10.0f B/step  process peak RSS so far %.0f MiB  estimate %.0f MiB\n", m.Model+"/train",
 			m.AllocsPerStep, m.BytesPerStep, m.PeakRSSMiB, m.EstimateMiB)
 	}
 	return nil

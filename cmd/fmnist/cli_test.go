@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
+	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/report/reporttest"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 // cliFixtures are the files the CLI error table points at.
@@ -46,25 +48,25 @@ func writeFile(t *testing.T, path string, b []byte) string {
 // checkpoint.
 func stoppedRun(t *testing.T, dir, command string, stages []string, stage string) string {
 	t.Helper()
-	cfg := train.DefaultConfig()
+	cfg := pipeline.DefaultConfig()
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "config.json"), b)
 	var done []string
-	res := map[string]*train.ModelResult{}
-	preds := map[string][]train.Pred{}
+	res := map[string]*runfolder.Result{}
+	preds := map[string][]runfolder.Prediction{}
 	for _, s := range stages {
 		if s == stage {
 			break
 		}
 		done = append(done, s)
-		res[s], preds[s] = &train.ModelResult{TestAcc: 0.5}, []train.Pred{{Label: 1, Class: 1, Prob: 0.9}}
+		res[s], preds[s] = &runfolder.Result{TestAcc: 0.5}, []runfolder.Prediction{{Label: 1, Pred: 1, Prob: 0.9}}
 	}
-	ck := &train.Checkpoint{Command: command, Stages: stages, Done: done, Stage: stage, Config: cfg,
+	ck := &pipeline.Checkpoint{Command: command, Stages: stages, Done: done, Stage: stage, Config: cfg,
 		Mean: 0.3, Std: 0.35, Results: res, Preds: preds}
-	if _, err := train.WriteCheckpoint(dir, ck, 2); err != nil {
+	if _, err := pipeline.WriteCheckpoint(dir, ck, 2); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -102,7 +104,7 @@ func newCLIFixtures(t *testing.T) *cliFixtures {
 	}
 	f.model = filepath.Join(dir, "mlp.safetensors")
 	m := nn.MustBuild(nn.Spec{Kind: "mlp", In: 784, Hidden: []int{8}}, 1)
-	if err := train.SaveModel(f.model, m, map[string]string{"pixel_mean": "0.3", "pixel_std": "0.35"}); err != nil {
+	if err := model.SaveModel(f.model, m, map[string]string{"pixel_mean": "0.3", "pixel_std": "0.35"}); err != nil {
 		t.Fatal(err)
 	}
 	full, err := os.ReadFile(f.model)
@@ -134,9 +136,9 @@ func newCLIFixtures(t *testing.T) *cliFixtures {
 		}
 		return p
 	}
-	f.runDir = stoppedRun(t, mk("run"), "run", train.Stages, "cnn")
+	f.runDir = stoppedRun(t, mk("run"), "run", pipeline.Stages, "cnn")
 	f.trainDir = stoppedRun(t, mk("trainmlp"), "train", []string{"mlp"}, "mlp")
-	f.doneDir = stoppedRun(t, mk("done"), "run", train.Stages, "")
+	f.doneDir = stoppedRun(t, mk("done"), "run", pipeline.Stages, "")
 	f.reportDir = mk("report")
 	if _, err := reporttest.Write(f.reportDir, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10}); err != nil {
 		t.Fatal(err)
@@ -180,7 +182,7 @@ func TestCLIErrors(t *testing.T) {
 		{"run: config is a folder", []string{"run", "--config", f.dir, "--out", out()}, 1, f.dir + ": is a directory", false},
 		{"run: config unreadable", []string{"run", "--config", f.noRead, "--out", out()}, 1, "permission denied", true},
 		{"run: unknown architecture", []string{"run", "--config", f.badConfigs["kind.json"], "--out", out()}, 2, `unknown model kind "transformer"`, false},
-		{"run: batch zero", []string{"run", "--config", f.badConfigs["batch.json"], "--out", out()}, 2, "cnn: train: batch 0", false},
+		{"run: batch zero", []string{"run", "--config", f.badConfigs["batch.json"], "--out", out()}, 2, "cnn: fit: batch 0", false},
 		{"run: negative width", []string{"run", "--config", f.badConfigs["width.json"], "--out", out()}, 2, "width -8", false},
 		{"run: absurd width", []string{"run", "--config", f.badConfigs["huge.json"], "--out", out()}, 2, "100000000 wide", false},
 		{"run: pools to nothing", []string{"run", "--config", f.badConfigs["pools.json"], "--out", out()}, 2, "pools shrink", false},
@@ -203,20 +205,21 @@ func TestCLIErrors(t *testing.T) {
 		{"run: resume a train folder", []string{"run", "--resume", f.trainDir}, 2, "holds a run of `fmnist train`: resume it with `fmnist train --resume " + f.trainDir + "`", false},
 		{"run: resume a finished run", []string{"run", "--resume", f.doneDir}, 1, "the run finished; there is nothing to resume", false},
 
-		{"train: no model", []string{"train"}, 2, "want a model to train: mlp, cnn or head", false},
-		{"train: unknown model", []string{"train", "rnn"}, 2, `unknown model "rnn": want mlp, cnn or head`, false},
+		{"train: no model", []string{"train"}, 2, "want a model to train: mlp, cnn or cnn_mlp", false},
+		{"train: the old name of cnn_mlp", []string{"train", "head"}, 2, `"head" is now called cnn_mlp: fmnist train cnn_mlp --backbone FILE`, false},
+		{"train: unknown model", []string{"train", "rnn"}, 2, `unknown model "rnn": want mlp, cnn or cnn_mlp`, false},
 		{"train: nonsense flag", []string{"train", "mlp", "--fast"}, 2, "flag provided but not defined: -fast", false},
 		{"train: stray argument", []string{"train", "mlp", "cnn"}, 2, `unexpected argument "cnn"`, false},
 		{"train: zero subset is all, negative is not", []string{"train", "mlp", "--subset", "-1", "--out", out()}, 2, "--subset -1", false},
 		{"train: keep zero", []string{"train", "mlp", "--keep", "0"}, 2, "--keep 0", false},
-		{"train: head without backbone", []string{"train", "head"}, 2, "train head needs --backbone FILE", false},
-		{"train: backbone for mlp", []string{"train", "mlp", "--backbone", f.model}, 2, "--backbone is for train head", false},
-		{"train: backbone missing", []string{"train", "head", "--backbone", f.missing, "--out", out()}, 1, f.missing + ": no such file", false},
-		{"train: backbone a folder", []string{"train", "head", "--backbone", f.dir, "--out", out()}, 1, f.dir + ": not a regular file", false},
-		{"train: backbone unreadable", []string{"train", "head", "--backbone", f.noRead, "--out", out()}, 1, "permission denied", true},
-		{"train: backbone truncated", []string{"train", "head", "--backbone", f.truncated, "--out", out()}, 1, f.truncated + ": truncated", false},
-		{"train: backbone not a cnn", []string{"train", "head", "--backbone", f.model, "--out", out()}, 1, "holds a mlp model, want a cnn", false},
-		{"train: backbone unknown kind", []string{"train", "head", "--backbone", f.rnn, "--out", out()}, 1, `unknown model kind "rnn"`, false},
+		{"train: cnn_mlp without backbone", []string{"train", "cnn_mlp"}, 2, "train cnn_mlp needs --backbone FILE", false},
+		{"train: backbone for mlp", []string{"train", "mlp", "--backbone", f.model}, 2, "--backbone is for train cnn_mlp", false},
+		{"train: backbone missing", []string{"train", "cnn_mlp", "--backbone", f.missing, "--out", out()}, 1, f.missing + ": no such file", false},
+		{"train: backbone a folder", []string{"train", "cnn_mlp", "--backbone", f.dir, "--out", out()}, 1, f.dir + ": not a regular file", false},
+		{"train: backbone unreadable", []string{"train", "cnn_mlp", "--backbone", f.noRead, "--out", out()}, 1, "permission denied", true},
+		{"train: backbone truncated", []string{"train", "cnn_mlp", "--backbone", f.truncated, "--out", out()}, 1, f.truncated + ": truncated", false},
+		{"train: backbone not a cnn", []string{"train", "cnn_mlp", "--backbone", f.model, "--out", out()}, 1, "holds a mlp model, want a cnn", false},
+		{"train: backbone unknown kind", []string{"train", "cnn_mlp", "--backbone", f.rnn, "--out", out()}, 1, `unknown model kind "rnn"`, false},
 		{"train: unknown architecture", []string{"train", "cnn", "--config", f.badConfigs["kind.json"], "--out", out()}, 2, `unknown model kind "transformer"`, false},
 		{"train: out under a file", []string{"train", "mlp", "--out", filepath.Join(f.file, "x")}, 1, "not a directory", false},
 		{"train: resume a run folder", []string{"train", "--resume", f.runDir}, 2, "holds a run of `fmnist run`", false},
@@ -262,8 +265,8 @@ func TestCLIErrors(t *testing.T) {
 
 		{"report: no folder", []string{"report"}, 2, "want one run folder, got 0 arguments", false},
 		{"report: missing", []string{"report", "--no-images", f.missing}, 1, "run folder: stat " + f.missing, false},
-		{"report: a file", []string{"report", "--no-images", f.file}, 1, f.file + ": not a directory", false},
-		{"report: empty folder", []string{"report", "--no-images", f.emptyDir}, 1, f.emptyDir + " is not a run folder (it has no config.json)", false},
+		{"report: a file", []string{"report", "--no-images", f.file}, 1, f.file + " is not a run folder (a file, not a folder); give the folder a `fmnist run` wrote", false},
+		{"report: empty folder", []string{"report", "--no-images", f.emptyDir}, 1, f.emptyDir + " is not a run folder (no config.json); give the folder a `fmnist run` wrote", false},
 		{"report: zero mistakes", []string{"report", "--mistakes", "0", f.reportDir}, 2, "--mistakes 0", false},
 		{"report: nonsense flag", []string{"report", "--colour", f.reportDir}, 2, "flag provided but not defined: -colour", false},
 	} {

@@ -4,19 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/tensor"
 )
 
 func init() {
-	register(command{name: "data", order: 20, run: cmdData,
+	register(command{name: "data", order: 20, run: dataMain,
 		summary: "find and check the dataset; print its splits, class counts and pixel statistics",
 		subs:    [][2]string{{"export", "write sample images of a split as PNG files, e.g. for predict"}}})
 }
-
-func cmdData(args []string) error { return dataMain(args, os.Stdout, os.Stderr) }
 
 // dataSplit is one split as --json prints it.
 type dataSplit struct {
@@ -50,10 +47,10 @@ func dataMain(args []string, stdout, stderr io.Writer) error {
 			"prints the shapes, the class counts and the train split's pixel mean and std.\n"+
 			"'fmnist data export' writes sample images as PNG files; see 'fmnist data export --help'.")
 	fs.SetOutput(stderr)
-	dir := fs.String("data", "", "folder holding the four IDX files (.gz or raw)")
+	var data dataFlags
+	data.register(fs)
 	seed := fs.Int64("seed", 1, "seed of the train/validation split (as run's --seed)")
 	nVal := fs.Int("val", 10000, "validation items taken from the 60,000 training items")
-	noVerify := fs.Bool("no-verify", false, "skip the checksums, for your own variant of the files")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,7 +64,7 @@ func dataMain(args []string, stdout, stderr io.Writer) error {
 	if *seed < 0 {
 		return usageErrorf("--seed %d: want 0 or more", *seed)
 	}
-	f, err := dataset.Load(dataset.Options{Dir: *dir, NoVerify: *noVerify, Log: stderr})
+	f, err := data.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,9 @@ import (
 	"time"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/fit"
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 // The run's ETA. The stages differ too much for one speed: the MLP's steps
@@ -66,11 +67,11 @@ func forwardMACs(s nn.Spec) float64 {
 
 // planStages is the work of each of stages for a config and split sizes.
 // The backward pass is counted as twice the forward.
-func planStages(cfg train.RunConfig, stages []string, nTrain, nVal, nTest int) []stagePlan {
+func planStages(cfg pipeline.RunConfig, stages []string, nTrain, nVal, nTest int) []stagePlan {
 	var out []stagePlan
 	cnn := forwardMACs(cfg.CNN.Spec)
 	for _, name := range stages {
-		var st train.Stage
+		var st pipeline.Stage
 		sp := stagePlan{name: name}
 		switch name {
 		case "mlp":
@@ -81,7 +82,7 @@ func planStages(cfg train.RunConfig, stages []string, nTrain, nVal, nTest int) [
 			st = cfg.CNN
 			sp.image, sp.val, sp.after = work{cnn: 3 * cnn}, work{cnn: cnn * float64(nVal)}, work{cnn: cnn * float64(nTest)}
 		case "cnn_mlp":
-			st = cfg.Head
+			st = cfg.CNNMLP
 			hs := st.Spec
 			if n := len(cfg.CNN.Spec.Widths); n > 0 {
 				hs.In = cfg.CNN.Spec.Widths[n-1]
@@ -134,7 +135,7 @@ func (e *runETA) epochs(model string) int {
 }
 
 // observe measures the speed of p's kind of model from a training step.
-func (e *runETA) observe(p train.Progress) {
+func (e *runETA) observe(p fit.Progress) {
 	sp := e.plan(p.Model)
 	if sp == nil || p.Phase != "" || p.Images == 0 || p.Elapsed <= 0 || sp.image.zero() {
 		return
@@ -168,7 +169,7 @@ func (e *runETA) seconds(w work) (s float64, guess, ok bool) {
 }
 
 // left is the time left of the run at p.
-func (e *runETA) left(p train.Progress) (left time.Duration, guess, ok bool) {
+func (e *runETA) left(p fit.Progress) (left time.Duration, guess, ok bool) {
 	if e == nil {
 		return 0, false, false
 	}
@@ -184,11 +185,11 @@ func (e *runETA) left(p train.Progress) (left time.Duration, guess, ok bool) {
 		thisEpoch := 1 - float64(p.Step)/float64(max(p.Steps, 1))
 		w = sp.image.times((float64(epochsLeft) + thisEpoch) * float64(sp.images)).
 			plus(sp.val.times(float64(epochsLeft + 1))).plus(sp.after)
-	case train.PhaseValidate:
+	case fit.PhaseValidate:
 		w = sp.image.times(float64(epochsLeft * sp.images)).plus(sp.val.times(float64(epochsLeft + 1))).plus(sp.after)
-	case train.PhaseFeatures:
+	case fit.PhaseFeatures:
 		w = whole(sp)
-	case train.PhaseTest:
+	case fit.PhaseTest:
 		w = sp.after
 	}
 	for _, later := range e.stages[i+1:] {
@@ -200,12 +201,12 @@ func (e *runETA) left(p train.Progress) (left time.Duration, guess, ok bool) {
 
 // afterEpoch is the time left once epoch r of its model is done: that of
 // the next epoch before its first step.
-func (e *runETA) afterEpoch(r train.Record) (time.Duration, bool, bool) {
+func (e *runETA) afterEpoch(r fit.Record) (time.Duration, bool, bool) {
 	sp := e.plan(r.Model)
 	if sp == nil {
 		return 0, false, false
 	}
-	return e.left(train.Progress{Model: r.Model, Epoch: r.Epoch + 1, Steps: sp.steps})
+	return e.left(fit.Progress{Model: r.Model, Epoch: r.Epoch + 1, Steps: sp.steps})
 }
 
 // whole is all the work of a stage.

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 // eval --tta flip prints the plain test accuracy, then the one with flip
@@ -16,7 +17,7 @@ func TestEvalTTA(t *testing.T) {
 	needRealData(t)
 	path := filepath.Join(t.TempDir(), "mlp.safetensors")
 	m := nn.MustBuild(nn.Spec{Kind: "mlp", In: 784, Hidden: []int{8}}, 1)
-	if err := train.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
+	if err := model.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := cliCommand(t, nil, "eval", "--data", realData, "--tta", "flip", path).Output()
@@ -33,7 +34,7 @@ func TestEvalTTA(t *testing.T) {
 
 // --preset picks the recipe that --config and the other flags then change.
 func TestResolvePreset(t *testing.T) {
-	for name, want := range map[string]train.RunConfig{"default": train.DefaultConfig(), "quick": train.QuickConfig()} {
+	for name, want := range map[string]pipeline.RunConfig{"default": pipeline.DefaultConfig(), "quick": pipeline.QuickConfig()} {
 		c := commonFlags{preset: name, seed: -1, out: t.TempDir()}
 		got, err := c.resolve()
 		if err != nil {
@@ -48,9 +49,9 @@ func TestResolvePreset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := train.QuickConfig()
+	want := pipeline.QuickConfig()
 	want.Seed = 4
-	want.MLP.Train.Epochs, want.CNN.Train.Epochs, want.Head.Train.Epochs = 2, 2, 2
+	want.MLP.Train.Epochs, want.CNN.Train.Epochs, want.CNNMLP.Train.Epochs = 2, 2, 2
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("--preset quick --seed 4 --epochs 2: %+v, want %+v", got, want)
 	}

@@ -24,10 +24,10 @@ func exportMain(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	split := fs.String("split", "test", "train, val or test (train and val as 'fmnist data' and 'fmnist run' split them)")
 	n := fs.Int("n", 20, "number of images, from the start of the split (0: all)")
-	dir := fs.String("data", "", "folder holding the four IDX files (.gz or raw)")
+	var data dataFlags
+	data.register(fs)
 	seed := fs.Int64("seed", 1, "seed of the train/validation split (as run's --seed)")
 	nVal := fs.Int("val", 10000, "validation items taken from the 60,000 training items")
-	noVerify := fs.Bool("no-verify", false, "skip the checksums, for your own variant of the files")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func exportMain(args []string, stdout, stderr io.Writer) error {
 	if *seed < 0 {
 		return usageErrorf("--seed %d: want 0 or more", *seed)
 	}
-	f, err := dataset.Load(dataset.Options{Dir: *dir, NoVerify: *noVerify, Log: stderr})
+	f, err := data.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -16,12 +16,13 @@ import (
 	"strings"
 )
 
-// command is one subcommand. run gets the arguments after its name.
+// command is one subcommand. run gets the arguments after its name, and
+// writes results to stdout and progress and logs to stderr.
 type command struct {
 	name    string
 	summary string
 	order   int // position in the help listing
-	run     func(args []string) error
+	run     func(args []string, stdout, stderr io.Writer) error
 	// subs are its own subcommands, name and summary, for the listing.
 	subs [][2]string
 }
@@ -66,8 +67,12 @@ version.
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
-// run executes one command line and returns the exit code.
-func run(args []string, stderr io.Writer) int {
+// run executes one command line, its results on os.Stdout, and returns the
+// exit code.
+func run(args []string, stderr io.Writer) int { return runTo(args, os.Stdout, stderr) }
+
+// runTo is run with the results on stdout.
+func runTo(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -85,7 +90,7 @@ func run(args []string, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	err := c.run(args[1:])
+	err := c.run(args[1:], stdout, stderr)
 	switch {
 	case err == nil:
 		return 0

@@ -7,16 +7,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/model"
 )
 
 // memBudget is the --mem-budget flag: a size such as 8GiB, 500MB or a
-// number of bytes, setting train.MemoryBudget.
+// number of bytes, setting model.MemoryBudget.
 type memBudget struct{}
 
 func (memBudget) String() string {
-	if train.MemoryBudget > 0 {
-		return train.Bytes(train.MemoryBudget)
+	if model.MemoryBudget > 0 {
+		return model.Bytes(model.MemoryBudget)
 	}
 	return ""
 }
@@ -26,15 +26,15 @@ func (memBudget) Set(s string) error {
 	if err != nil {
 		return err
 	}
-	train.MemoryBudget = v
+	model.MemoryBudget = v
 	return nil
 }
 
 // addMemBudget registers --mem-budget on fs.
 func addMemBudget(fs *flag.FlagSet) {
-	train.MemoryBudget = 0
+	model.MemoryBudget = 0
 	fs.Var(memBudget{}, "mem-budget", fmt.Sprintf("refuse a model that would need more memory than this, e.g. 6GiB (default: 60%% of this machine's, now %s)",
-		train.Bytes(train.DefaultMemoryBudget())))
+		model.Bytes(model.DefaultMemoryBudget())))
 }
 
 // parseBytes reads a positive size with an optional unit: B, K/KB/KiB,

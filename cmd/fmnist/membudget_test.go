@@ -70,7 +70,7 @@ func TestMemoryBudget(t *testing.T) {
 		{"eval", []string{"eval", "--data", data, "--no-verify", model}, "over the memory budget"},
 		{"predict: model", []string{"predict", model, png16}, "over the memory budget"},
 		{"predict: 16-bit picture", []string{"predict", small, png16}, "over the limit"},
-		{"train head: backbone", []string{"train", "head", "--backbone", model, "--data", data, "--no-verify", "--out", filepath.Join(dir, "h")}, "over the memory budget"},
+		{"train cnn_mlp: backbone", []string{"train", "cnn_mlp", "--backbone", model, "--data", data, "--no-verify", "--out", filepath.Join(dir, "h")}, "over the memory budget"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := cliCommand(t, nil, c.args...)

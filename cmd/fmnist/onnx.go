@@ -7,16 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/onnx"
-	"github.com/fmnist/fmnist/train"
 )
 
 func init() {
-	register(command{name: "export", order: 47, run: cmdExport,
+	register(command{name: "export", order: 47, run: exportModelMain,
 		summary: "write a saved model as an ONNX file, for ONNX Runtime and other runtimes"})
 }
-
-func cmdExport(args []string) error { return exportModelMain(args, os.Stdout, os.Stderr) }
 
 func exportModelMain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", "export [--format onnx] [-o OUT] MODEL.safetensors",
@@ -45,7 +43,7 @@ func exportModelMain(args []string, stdout, stderr io.Writer) error {
 	if *out == path {
 		return usageErrorf("-o %s: that is the model file itself", *out)
 	}
-	l, err := train.LoadModel(path)
+	l, err := model.LoadModel(path)
 	if err != nil {
 		return err
 	}

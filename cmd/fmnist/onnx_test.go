@@ -7,24 +7,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
 )
 
 // export writes MODEL.onnx beside the model, or -o, and says what it wrote.
 func TestExportONNX(t *testing.T) {
 	dir := t.TempDir()
-	model := filepath.Join(dir, "cnn.safetensors")
+	path := filepath.Join(dir, "cnn.safetensors")
 	m := nn.MustBuild(nn.Spec{Kind: "cnn", Widths: []int{4, 8}, PoolAfter: []int{0}, BatchNorm: true}, 1)
-	if err := train.SaveModel(model, m, map[string]string{"pixel_mean": "0.3", "pixel_std": "0.35"}); err != nil {
+	if err := model.SaveModel(path, m, map[string]string{"pixel_mean": "0.3", "pixel_std": "0.35"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		args []string
 		out  string
 	}{
-		{[]string{model}, filepath.Join(dir, "cnn.onnx")},
-		{[]string{"--format", "onnx", "-o", filepath.Join(dir, "x.bin"), model}, filepath.Join(dir, "x.bin")},
+		{[]string{path}, filepath.Join(dir, "cnn.onnx")},
+		{[]string{"--format", "onnx", "-o", filepath.Join(dir, "x.bin"), path}, filepath.Join(dir, "x.bin")},
 	} {
 		var stdout, stderr bytes.Buffer
 		if err := exportModelMain(tc.args, &stdout, &stderr); err != nil {

@@ -122,7 +122,7 @@ func TestNewRunDirUnique(t *testing.T) {
 const tinyConfig = `val: 10
 mlp: {model: {hidden: [8], batch_norm: false}, train: {epochs: 1, batch: 8}}
 cnn: {model: {widths: [4], pool_after: [0]}, train: {epochs: 1, batch: 8}, augment: {pad: 0, flip: false, erase: 0}}
-head: {model: {hidden: [8]}, train: {epochs: 1, batch: 8}}
+cnn_mlp: {model: {hidden: [8]}, train: {epochs: 1, batch: 8}}
 `
 
 // Two processes given one --out: one runs, the other is refused, whatever

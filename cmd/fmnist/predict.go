@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -13,11 +12,9 @@ import (
 )
 
 func init() {
-	register(command{name: "predict", order: 45, run: cmdPredict,
+	register(command{name: "predict", order: 45, run: predictMain,
 		summary: "classify PNG, JPEG or GIF pictures with a saved model"})
 }
-
-func cmdPredict(args []string) error { return predictMain(args, os.Stdout, os.Stderr) }
 
 // predClass is one of an image's top classes.
 type predClass = classifier.Class

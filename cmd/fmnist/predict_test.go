@@ -15,28 +15,29 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/nn"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 // tinyRun trains the three models of the pipeline, tiny and for one epoch,
 // on the data in dir, and returns the run folder.
 func tinyRun(t *testing.T, f *dataset.Fashion, val, subset int) string {
 	t.Helper()
-	cfg := train.DefaultConfig()
+	cfg := pipeline.DefaultConfig()
 	cfg.Val, cfg.Subset = val, subset
 	cfg.MLP.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, Dropout: 0.2}
 	cfg.CNN.Spec = nn.Spec{Kind: "cnn", Widths: []int{4, 8, 8}, PoolAfter: []int{0, 1}, BatchNorm: true}
-	cfg.Head.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, Dropout: 0.3}
-	for _, st := range []*train.Stage{&cfg.MLP, &cfg.CNN, &cfg.Head} {
+	cfg.CNNMLP.Spec = nn.Spec{Kind: "mlp", Hidden: []int{16}, Dropout: 0.3}
+	for _, st := range []*pipeline.Stage{&cfg.MLP, &cfg.CNN, &cfg.CNNMLP} {
 		st.Train.Epochs, st.Train.Batch = 1, 32
 	}
-	sp, err := train.Prepare(f, cfg)
+	sp, err := pipeline.Prepare(f, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	p := &train.Pipeline{Config: cfg, Data: sp, Out: out}
+	p := &pipeline.Pipeline{Config: cfg, Data: sp, Out: out}
 	if _, err := p.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +59,9 @@ func checkAgreement(t *testing.T, f *dataset.Fashion, dataArgs []string, run str
 		t.Fatalf("%d files exported (%v), want %d", len(files), err, n)
 	}
 	for _, kind := range []string{"mlp", "cnn", "cnn_mlp"} {
-		model := filepath.Join(run, kind+".safetensors")
+		path := filepath.Join(run, kind+".safetensors")
 		out.Reset()
-		if err := predictMain(append([]string{"--json", "--logits", "--top", "10", model}, files...), &out, &log); err != nil {
+		if err := predictMain(append([]string{"--json", "--logits", "--top", "10", path}, files...), &out, &log); err != nil {
 			t.Fatalf("%s: %v\n%s", kind, err, log.String())
 		}
 		var got predOutput
@@ -71,11 +72,11 @@ func checkAgreement(t *testing.T, f *dataset.Fashion, dataArgs []string, run str
 			t.Fatalf("%s: kind %q, %d images", kind, got.Kind, len(got.Images))
 		}
 
-		l, err := train.LoadModel(model)
+		l, err := model.LoadModel(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mean, std, err := train.PixelNorm(l.Meta)
+		mean, std, err := model.PixelNorm(l.Meta)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +142,7 @@ func savedModel(t *testing.T) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "cnn.safetensors")
-	if err := train.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
+	if err := model.SaveModel(path, m, map[string]string{"pixel_mean": "0.286", "pixel_std": "0.353"}); err != nil {
 		t.Fatal(err)
 	}
 	return path

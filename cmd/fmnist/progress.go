@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/fit"
 )
 
 // isTerminal reports whether w is a character device, where a redrawn
@@ -64,7 +64,7 @@ func newBar(w io.Writer, every time.Duration, eta *runETA) *bar {
 		eta: eta}
 }
 
-func (b *bar) progress(p train.Progress) {
+func (b *bar) progress(p fit.Progress) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.eta.observe(p)
@@ -124,7 +124,7 @@ func (b *bar) clear() {
 }
 
 // epoch prints an epoch's results, after a legend the first time.
-func (b *bar) epoch(r train.Record) {
+func (b *bar) epoch(r fit.Record) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.legend {
@@ -137,10 +137,10 @@ func (b *bar) epoch(r train.Record) {
 	b.println(epochLine(r, b.eta.epochs(r.Model)) + etaText("  ", left, guess, known))
 }
 
-func imgPerS(p train.Progress) float64 { return float64(p.Images) / max(p.Elapsed.Seconds(), 1e-9) }
+func imgPerS(p fit.Progress) float64 { return float64(p.Images) / max(p.Elapsed.Seconds(), 1e-9) }
 
 // stageNames are the stages as the user reads them.
-var stageNames = map[string]string{"mlp": "MLP", "cnn": "CNN", "cnn_mlp": "CNN+MLP head"}
+var stageNames = map[string]string{"mlp": "MLP", "cnn": "CNN", "cnn_mlp": "cnn_mlp"}
 
 func stageName(model string) string {
 	if s, ok := stageNames[model]; ok {
@@ -150,14 +150,14 @@ func stageName(model string) string {
 }
 
 // stageLabel is "CNN 2/3", or "CNN" outside a pipeline of several stages.
-func stageLabel(p train.Progress) string {
+func stageLabel(p fit.Progress) string {
 	if p.Stages > 1 {
 		return fmt.Sprintf("%s %d/%d", stageName(p.Model), p.Stage, p.Stages)
 	}
 	return stageName(p.Model)
 }
 
-func stageHeader(p train.Progress, e *runETA) string {
+func stageHeader(p fit.Progress, e *runETA) string {
 	s := "== " + stageName(p.Model)
 	if p.Stages > 1 {
 		s += fmt.Sprintf(", stage %d of %d", p.Stage, p.Stages)
@@ -205,17 +205,17 @@ func fmtDur(d time.Duration) string {
 // width-1 (a line that fills the last column makes some terminals wrap),
 // dropping the least useful parts first: the speed, the running loss and
 // accuracy, then the bar itself.
-func renderBar(width int, p train.Progress, left time.Duration, guess, known bool) string {
+func renderBar(width int, p fit.Progress, left time.Duration, guess, known bool) string {
 	lim := width - 1
 	head := stageLabel(p)
 	eta := etaText("", left, guess, known)
 	if p.Phase != "" {
-		what := map[string]string{train.PhaseValidate: "validating", train.PhaseFeatures: "extracting the CNN's features",
-			train.PhaseTest: "testing"}[p.Phase]
-		if p.Phase == train.PhaseValidate {
+		what := map[string]string{fit.PhaseValidate: "validating", fit.PhaseFeatures: "extracting the CNN's features",
+			fit.PhaseTest: "testing"}[p.Phase]
+		if p.Phase == fit.PhaseValidate {
 			head += fmt.Sprintf(" epoch %d/%d", p.Epoch, p.Epochs)
 		}
-		return fit(lim, head, what+"...", eta)
+		return fitWidth(lim, head, what+"...", eta)
 	}
 	head += fmt.Sprintf(" epoch %d/%d", p.Epoch, p.Epochs)
 	count := fmt.Sprintf("%d/%d", p.Step, p.Steps)
@@ -235,15 +235,15 @@ func renderBar(width int, p train.Progress, left time.Duration, guess, known boo
 			n := min(room, 30)
 			done := n * p.Step / max(p.Steps, 1)
 			bar := " [" + strings.Repeat("=", done) + strings.Repeat(" ", n-done) + "]"
-			return fit(lim, append([]string{head + bar, count}, append(parts, eta)...)...)
+			return fitWidth(lim, append([]string{head + bar, count}, append(parts, eta)...)...)
 		}
 	}
-	return fit(lim, head, count, eta)
+	return fitWidth(lim, head, count, eta)
 }
 
-// fit joins the non-empty parts with two spaces and cuts the result to
+// fitWidth joins the non-empty parts with two spaces and cuts the result to
 // width columns (the parts are ASCII).
-func fit(width int, parts ...string) string {
+func fitWidth(width int, parts ...string) string {
 	var keep []string
 	for _, s := range parts {
 		if s != "" {
@@ -308,7 +308,7 @@ func splitLong(f string, n int) []string {
 	return out
 }
 
-func epochLine(r train.Record, epochs int) string {
+func epochLine(r fit.Record, epochs int) string {
 	ep := fmt.Sprintf("epoch %d", r.Epoch)
 	if epochs > 0 {
 		ep = fmt.Sprintf("epoch %d/%d", r.Epoch, epochs)

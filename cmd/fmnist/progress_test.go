@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/fit"
+	"github.com/fmnist/fmnist/pipeline"
 )
 
 // A step of a CNN, the second of three stages, in epoch 13 of 30.
-var cnnStep = train.Progress{Model: "cnn", Epoch: 13, Epochs: 30, Step: 312, Steps: 390, Images: 312 * 128,
+var cnnStep = fit.Progress{Model: "cnn", Epoch: 13, Epochs: 30, Step: 312, Steps: 390, Images: 312 * 128,
 	Elapsed: 26 * time.Second, RunningLoss: 0.3123, RunningAcc: 0.8912, Stage: 2, Stages: 3}
 
 // The bar never reaches the last column, keeps the stage, epoch and ETA
@@ -23,7 +24,7 @@ func TestRenderBar(t *testing.T) {
 	eta := 14*time.Minute + 2*time.Second
 	for _, tc := range []struct {
 		width      int
-		p          train.Progress
+		p          fit.Progress
 		want, lack []string
 	}{
 		{200, cnnStep, []string{"CNN 2/3 epoch 13/30 [", "312/390", "loss 0.3123 acc 89.12%", "1536 img/s", "run ETA 14m02s"}, nil},
@@ -35,11 +36,11 @@ func TestRenderBar(t *testing.T) {
 		{20, cnnStep, []string{"CNN 2/3 epoch 13/30"}, nil},
 		{1, cnnStep, nil, nil},
 		{0, cnnStep, nil, nil},
-		{70, train.Progress{Model: "cnn", Epoch: 13, Epochs: 30, Stage: 2, Stages: 3, Phase: train.PhaseValidate},
+		{70, fit.Progress{Model: "cnn", Epoch: 13, Epochs: 30, Stage: 2, Stages: 3, Phase: fit.PhaseValidate},
 			[]string{"CNN 2/3 epoch 13/30  validating...  run ETA 14m02s"}, nil},
-		{70, train.Progress{Model: "cnn_mlp", Stage: 3, Stages: 3, Phase: train.PhaseFeatures},
-			[]string{"CNN+MLP head 3/3  extracting the CNN's features...  run ETA 14m02s"}, nil},
-		{70, train.Progress{Model: "mlp", Stage: 1, Stages: 1, Phase: train.PhaseTest}, []string{"MLP  testing..."}, nil},
+		{70, fit.Progress{Model: "cnn_mlp", Stage: 3, Stages: 3, Phase: fit.PhaseFeatures},
+			[]string{"cnn_mlp 3/3  extracting the CNN's features...  run ETA 14m02s"}, nil},
+		{70, fit.Progress{Model: "mlp", Stage: 1, Stages: 1, Phase: fit.PhaseTest}, []string{"MLP  testing..."}, nil},
 	} {
 		got := renderBar(tc.width, tc.p, eta, false, true)
 		if len(got) > max(tc.width-1, 0) || strings.ContainsAny(got, "\n\r") {
@@ -73,7 +74,7 @@ func TestRenderBar(t *testing.T) {
 // A line wider than the terminal breaks between its fields, never inside
 // a number, and no piece is wider than the terminal.
 func TestWrapFields(t *testing.T) {
-	r := train.Record{Model: "cnn_mlp", Epoch: 13, TrainLoss: 0.41234, TrainAcc: 0.87123, ValLoss: 0.30123, ValAcc: 0.90123,
+	r := fit.Record{Model: "cnn_mlp", Epoch: 13, TrainLoss: 0.41234, TrainAcc: 0.87123, ValLoss: 0.30123, ValAcc: 0.90123,
 		LR: 0.0123, ImgPerS: 1520, Seconds: 12.3}
 	line := epochLine(r, 30) + "  run ETA 14m02s"
 	for _, width := range []int{20, 40, 60, 70, 80, 200} {
@@ -151,33 +152,33 @@ func screen(out string, width int) []string {
 // message (the signal's) starts on a line of its own; and once cleared the
 // bar is gone, so the error printed next is alone on its line.
 func TestBarOnTerminal(t *testing.T) {
-	cfg := train.QuickConfig()
+	cfg := pipeline.QuickConfig()
 	for _, width := range []int{60, 120} {
 		var out bytes.Buffer
-		eta := &runETA{stages: planStages(cfg, train.Stages, 2000, 1000, 1000)}
+		eta := &runETA{stages: planStages(cfg, pipeline.Stages, 2000, 1000, 1000)}
 		b := &bar{w: &out, on: true, width: func() int { return width }, eta: eta}
 		for si, m := range []string{"mlp", "cnn"} {
 			epochs := eta.epochs(m)
 			for e := 1; e <= epochs; e++ {
 				for s := 1; s <= 16; s++ {
 					b.last = time.Time{} // draw every step
-					b.progress(train.Progress{Model: m, Epoch: e, Epochs: epochs, Step: s, Steps: 16, Images: s * 128,
+					b.progress(fit.Progress{Model: m, Epoch: e, Epochs: epochs, Step: s, Steps: 16, Images: s * 128,
 						Elapsed: time.Duration(s) * 100 * time.Millisecond, RunningLoss: 1, RunningAcc: 0.5,
 						Stage: si + 1, Stages: 3})
 					if m == "cnn" && e == 2 && s == 5 {
 						b.line("interrupt: stopping after this step to save a checkpoint (again to quit at once)")
 					}
 				}
-				b.progress(train.Progress{Model: m, Epoch: e, Epochs: epochs, Steps: 16, Step: 16, Phase: train.PhaseValidate,
+				b.progress(fit.Progress{Model: m, Epoch: e, Epochs: epochs, Steps: 16, Step: 16, Phase: fit.PhaseValidate,
 					Stage: si + 1, Stages: 3})
-				b.epoch(train.Record{Model: m, Epoch: e, TrainLoss: 0.5, TrainAcc: 0.8, ValLoss: 0.4, ValAcc: 0.85, LR: 0.01,
+				b.epoch(fit.Record{Model: m, Epoch: e, TrainLoss: 0.5, TrainAcc: 0.8, ValLoss: 0.4, ValAcc: 0.85, LR: 0.01,
 					ImgPerS: 1000, Seconds: 2})
 			}
-			b.progress(train.Progress{Model: m, Phase: train.PhaseTest, Stage: si + 1, Stages: 3})
+			b.progress(fit.Progress{Model: m, Phase: fit.PhaseTest, Stage: si + 1, Stages: 3})
 			b.line(fmt.Sprintf("training the next stage after %s", m))
 		}
 		b.last = time.Time{}
-		b.progress(train.Progress{Model: "cnn", Epoch: 1, Epochs: 4, Step: 3, Steps: 16, Images: 384,
+		b.progress(fit.Progress{Model: "cnn", Epoch: 1, Epochs: 4, Step: 3, Steps: 16, Images: 384,
 			Elapsed: time.Second, Stage: 2, Stages: 3})
 		b.clear()
 		out.WriteString("fmnist run: train: interrupted in cnn epoch 1\n")
@@ -214,7 +215,7 @@ func TestBarPiped(t *testing.T) {
 	p := cnnStep
 	p.Step = 1
 	b.progress(p) // the stage starts: its header, no progress line although the last line is old
-	b.progress(train.Progress{Model: "cnn", Phase: train.PhaseValidate})
+	b.progress(fit.Progress{Model: "cnn", Phase: fit.PhaseValidate})
 	if got := out.String(); got != "== CNN, stage 2 of 3\n" {
 		t.Errorf("got %q", got)
 	}

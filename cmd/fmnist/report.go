@@ -1,16 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	iofs "io/fs"
-	"os"
+	"io"
 	"path/filepath"
 
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/report"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 func init() {
@@ -18,14 +17,14 @@ func init() {
 		summary: "turn a run folder into plots and one self-contained HTML page"})
 }
 
-func cmdReport(args []string) error {
+func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", "report [flags] RUNDIR",
 		"Reads config.json, metrics.csv, results.json and predictions.csv from a run folder and writes into it\n"+
 			"plots/<model>_curves.png|svg, plots/<model>_confusion.png|svg, plots/<model>_errors.png (the most\n"+
 			"confident mistakes, drawn from the test images), per_class.csv and report.html, a single page with\n"+
 			"every image embedded. Rebuilding gives the same files.")
-	data := fs.String("data", "", "folder holding the four IDX .gz files, for the test images (default: as run finds them)")
-	noVerify := fs.Bool("no-verify", false, "skip the SHA-256 check of the data files")
+	var data dataFlags // for the test images of the mistakes grids
+	data.register(fs)
 	noImages := fs.Bool("no-images", false, "do not load the test images: no grids of mistakes")
 	mistakes := fs.Int("mistakes", report.DefaultMistakes, "how many mistakes each grid shows")
 	if err := parseFlags(fs, args); err != nil {
@@ -39,13 +38,7 @@ func cmdReport(args []string) error {
 	}
 	dir := fs.Arg(0)
 	// Check the folder before loading 60,000 images for nothing.
-	if _, err := report.Load(dir); err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, report.ConfigFile)); errors.Is(serr, iofs.ErrNotExist) {
-			if st, derr := os.Stat(dir); derr == nil && st.IsDir() {
-				return fmt.Errorf("%s is not a run folder (it has no %s): give the folder that fmnist run or train "+
-					"wrote, e.g. runs/20260101-120000", dir, report.ConfigFile)
-			}
-		}
+	if _, err := runfolder.Read(dir); err != nil {
 		return err
 	}
 	// A run still writing into dir would mix its files with the report's.
@@ -56,7 +49,7 @@ func cmdReport(args []string) error {
 	defer lock.Release()
 	opt := report.Options{Mistakes: *mistakes, ClassNames: dataset.ClassNames[:], ReferenceEpochs: referenceEpochs()}
 	if !*noImages {
-		f, err := dataset.Load(dataset.Options{Dir: *data, NoVerify: *noVerify, Log: os.Stderr})
+		f, err := data.load(stderr)
 		if err != nil {
 			return fmt.Errorf("test images: %w (or use --no-images)", err)
 		}
@@ -66,14 +59,14 @@ func cmdReport(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %d files\n", len(files))
-	fmt.Println(filepath.Join(dir, report.HTMLFile))
+	fmt.Fprintf(stderr, "wrote %d files\n", len(files))
+	fmt.Fprintln(stdout, filepath.Join(dir, report.HTMLFile))
 	return nil
 }
 
 // referenceEpochs are the default preset's epochs per model: a report
 // flags a run that gave a model fewer as a short one.
 func referenceEpochs() map[string]int {
-	c := train.DefaultConfig()
-	return map[string]int{"mlp": c.MLP.Train.Epochs, "cnn": c.CNN.Train.Epochs, "cnn_mlp": c.Head.Train.Epochs}
+	c := pipeline.DefaultConfig()
+	return map[string]int{"mlp": c.MLP.Train.Epochs, "cnn": c.CNN.Train.Epochs, "cnn_mlp": c.CNNMLP.Train.Epochs}
 }

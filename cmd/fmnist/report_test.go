@@ -11,6 +11,7 @@ import (
 	"github.com/fmnist/fmnist/dataset"
 	"github.com/fmnist/fmnist/report"
 	"github.com/fmnist/fmnist/report/reporttest"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 const realData = "/usr/share/datasets/fashion-mnist"
@@ -44,14 +45,14 @@ func TestReportCommandErrors(t *testing.T) {
 	if _, err := reporttest.Write(corrupt, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(corrupt, report.ResultsFile), []byte("{oops"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(corrupt, runfolder.ResultsFile), []byte("{oops"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	noMetrics := t.TempDir()
 	if _, err := reporttest.Write(noMetrics, reporttest.Spec{Models: []string{"cnn"}, Epochs: 1, Images: 10}); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(noMetrics, report.MetricsFile))
+	os.Remove(filepath.Join(noMetrics, runfolder.MetricsFile))
 	missing := filepath.Join(t.TempDir(), "nope")
 
 	tests := []struct {
@@ -65,8 +66,8 @@ func TestReportCommandErrors(t *testing.T) {
 		{"bad flag", []string{"report", "--colour", good}, 2, "flag provided but not defined"},
 		{"zero mistakes", []string{"report", "--mistakes", "0", good}, 2, "--mistakes 0"},
 		{"missing folder", []string{"report", "--no-images", missing}, 1, "run folder: stat " + missing},
-		{"missing metrics", []string{"report", "--no-images", noMetrics}, 1, filepath.Join(noMetrics, report.MetricsFile) + ": no such file"},
-		{"corrupt results", []string{"report", "--no-images", corrupt}, 1, filepath.Join(corrupt, report.ResultsFile) + ": not valid JSON"},
+		{"missing metrics", []string{"report", "--no-images", noMetrics}, 1, filepath.Join(noMetrics, runfolder.MetricsFile) + ": no such file"},
+		{"corrupt results", []string{"report", "--no-images", corrupt}, 1, filepath.Join(corrupt, runfolder.ResultsFile) + ": not valid JSON"},
 		{"data folder without the files", []string{"report", "--data", t.TempDir(), good}, 1, "test images: dataset:"},
 	}
 	for _, tc := range tests {

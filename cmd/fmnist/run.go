@@ -17,9 +17,12 @@ import (
 
 	"github.com/fmnist/fmnist/checkpoint"
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/fit"
 	"github.com/fmnist/fmnist/internal/runlock"
+	"github.com/fmnist/fmnist/model"
+	"github.com/fmnist/fmnist/pipeline"
 	"github.com/fmnist/fmnist/report"
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 func init() {
@@ -30,17 +33,18 @@ func init() {
 // commonFlags are the data, config and checkpoint flags that run and train
 // share.
 type commonFlags struct {
-	data     string
-	noVerify bool
-	config   string
-	preset   string
-	seed     int64
-	epochs   int
-	subset   int
-	out      string
-	keep     int
-	resume   string
-	every    time.Duration
+	dataFlags
+	stdout, stderr io.Writer
+
+	config string
+	preset string
+	seed   int64
+	epochs int
+	subset int
+	out    string
+	keep   int
+	resume string
+	every  time.Duration
 
 	lock *runlock.Lock // of out, held from resolve or openResume until release
 }
@@ -53,9 +57,8 @@ func (c *commonFlags) release() { c.lock.Release() }
 var recipeFlags = []string{"config", "preset", "seed", "epochs", "subset", "out", "backbone"}
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.data, "data", "", "folder holding the four IDX .gz files (default: $FMNIST_DATA, the cache, Debian's package, then download)")
-	fs.BoolVar(&c.noVerify, "no-verify", false, "skip the SHA-256 check of the data files (for your own variant of the files)")
-	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(train.PresetNames(), " or ")+
+	c.dataFlags.register(fs)
+	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(pipeline.PresetNames(), " or ")+
 		" (quick: a few epochs each, minutes instead of the default's half hour and more; --config changes it further)")
 	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
 	fs.Int64Var(&c.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
@@ -100,14 +103,14 @@ func (c *commonFlags) check(fs *flag.FlagSet, nargs int) error {
 
 // resolve builds the run config from defaults, the config file and flags,
 // and prepares a new output folder.
-func (c *commonFlags) resolve() (train.RunConfig, error) {
-	cfg, ok := train.Preset(c.preset)
+func (c *commonFlags) resolve() (pipeline.RunConfig, error) {
+	cfg, ok := pipeline.Preset(c.preset)
 	if !ok {
-		return cfg, usageErrorf("--preset %q: want %s", c.preset, strings.Join(train.PresetNames(), " or "))
+		return cfg, usageErrorf("--preset %q: want %s", c.preset, strings.Join(pipeline.PresetNames(), " or "))
 	}
 	if c.config != "" {
 		var err error
-		if cfg, err = train.ReadConfig(c.config, cfg); err != nil {
+		if cfg, err = pipeline.ReadConfig(c.config, cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -120,7 +123,7 @@ func (c *commonFlags) resolve() (train.RunConfig, error) {
 		return cfg, usageErrorf("--epochs %d: want a positive number", c.epochs)
 	}
 	if c.epochs > 0 {
-		cfg.MLP.Train.Epochs, cfg.CNN.Train.Epochs, cfg.Head.Train.Epochs = c.epochs, c.epochs, c.epochs
+		cfg.MLP.Train.Epochs, cfg.CNN.Train.Epochs, cfg.CNNMLP.Train.Epochs = c.epochs, c.epochs, c.epochs
 	}
 	if c.subset < 0 {
 		return cfg, usageErrorf("--subset %d: want a positive number", c.subset)
@@ -146,7 +149,7 @@ func (c *commonFlags) resolve() (train.RunConfig, error) {
 }
 
 // openResume reads the checkpoint of --resume and checks it is of cmd.
-func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
+func (c *commonFlags) openResume(cmd string) (*pipeline.Checkpoint, error) {
 	// Lock before reading, so that the checkpoint read is the last one.
 	if st, err := os.Stat(c.resume); err == nil && st.IsDir() {
 		if c.lock, err = runlock.Acquire(c.resume); err != nil {
@@ -155,11 +158,11 @@ func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
 		if err := checkpoint.RemoveTemps(c.resume); err != nil {
 			return nil, err
 		}
-		if err := checkpoint.RemoveTemps(filepath.Join(c.resume, train.CheckpointDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := checkpoint.RemoveTemps(filepath.Join(c.resume, runfolder.CheckpointDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
-	ck, err := train.LatestCheckpoint(c.resume)
+	ck, err := pipeline.LatestCheckpoint(c.resume)
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +180,11 @@ func (c *commonFlags) openResume(cmd string) (*train.Checkpoint, error) {
 // resumeCommand is the command line that continues this run.
 func (c *commonFlags) resumeCommand(cmd string) string {
 	args := []string{os.Args[0], cmd, "--resume", c.out}
-	if c.data != "" {
-		args = append(args, "--data", c.data)
+	if c.dir != "" {
+		args = append(args, "--data", c.dir)
+	}
+	if c.mirror != "" {
+		args = append(args, "--mirror", c.mirror)
 	}
 	if c.noVerify {
 		args = append(args, "--no-verify")
@@ -202,7 +208,7 @@ func shellQuote(s string) string {
 
 // stopped turns an interruption into the message that says how to resume.
 func (c *commonFlags) stopped(cmd string, err error) error {
-	var ie *train.InterruptedError
+	var ie *fit.InterruptedError
 	if !errors.As(err, &ie) {
 		return err
 	}
@@ -210,26 +216,6 @@ func (c *commonFlags) stopped(cmd string, err error) error {
 		return fmt.Errorf("%v; no checkpoint could be written, what finished is in %s", ie, c.out)
 	}
 	return fmt.Errorf("%v; resume with: %s", ie, c.resumeCommand(cmd))
-}
-
-// loadData locates, verifies and decodes the dataset, saying where from,
-// once: the dataset package's own "using" note is left out for the line
-// that also says whether the files were checked.
-func (c *commonFlags) loadData(log io.Writer) (*dataset.Fashion, error) {
-	f, err := dataset.Load(dataset.Options{Dir: c.data, NoVerify: c.noVerify, Log: dropPrefix{log, "dataset: using "}})
-	if err != nil {
-		return nil, err
-	}
-	v := "verified (SHA-256)"
-	if !f.Verified {
-		v = "not verified"
-	}
-	line := fmt.Sprintf("data: %s, %s", f.Source, v)
-	if isTerminal(log) {
-		line = wrapFields(line, termWidth(log))
-	}
-	fmt.Fprintln(log, line)
-	return f, nil
 }
 
 // dropPrefix passes on the writes that do not start with prefix; the
@@ -246,7 +232,7 @@ func (d dropPrefix) Write(b []byte) (int, error) {
 	return d.w.Write(b)
 }
 
-func printShapes(println func(string), s *train.Splits) {
+func printShapes(println func(string), s *pipeline.Splits) {
 	for _, x := range []struct {
 		name string
 		set  *dataset.Set
@@ -306,7 +292,7 @@ func signalCode(s os.Signal) int {
 	return 1
 }
 
-func cmdRun(args []string) error {
+func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "run [flags]",
 		"Runs the whole pipeline: locates and verifies the data, splits off a validation set, trains the MLP\n"+
 			"on pixels, the five-convolution CNN, and an MLP on the CNN's features, then evaluates each once on\n"+
@@ -315,7 +301,7 @@ func cmdRun(args []string) error {
 			"A checkpoint is saved under OUT/checkpoints at the end of every epoch and on SIGINT or SIGTERM\n"+
 			"(after the current step); --resume OUT continues from the last one and ends with the same files\n"+
 			"as a run that was never stopped.")
-	var c commonFlags
+	c := commonFlags{stdout: stdout, stderr: stderr}
 	defer c.release()
 	c.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -324,8 +310,8 @@ func cmdRun(args []string) error {
 	if err := c.check(fs, 0); err != nil {
 		return err
 	}
-	var cfg train.RunConfig
-	var ck *train.Checkpoint
+	var cfg pipeline.RunConfig
+	var ck *pipeline.Checkpoint
 	var err error
 	if c.resume != "" {
 		if ck, err = c.openResume("run"); err != nil {
@@ -335,29 +321,29 @@ func cmdRun(args []string) error {
 	} else if cfg, err = c.resolve(); err != nil {
 		return err
 	}
-	f, err := c.loadData(os.Stderr)
+	f, err := c.loadNoted(stderr)
 	if err != nil {
 		return err
 	}
-	splits, err := train.Prepare(f, cfg)
+	splits, err := pipeline.Prepare(f, cfg)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	p, ses := c.newPipeline("run", cfg, splits, ck, train.Stages)
+	p, ses := c.newPipeline("run", cfg, splits, ck, pipeline.Stages)
 	defer ses.release()
 	res, err := p.Run()
 	ses.release()
 	if err != nil {
 		return ses.stopped(&c, "run", err)
 	}
-	printResults(os.Stdout, res, p.Records())
+	printResults(stdout, res, p.Records())
 	opt := report.Options{ClassNames: dataset.ClassNames[:], Images: f.Test.Images, Labels: f.Test.Labels,
 		ReferenceEpochs: referenceEpochs()}
 	if _, err := report.Build(c.out, opt); err != nil {
 		return fmt.Errorf("report: %w (the models and metrics are saved in %s)", err, c.out)
 	}
-	fmt.Printf("wrote %s in %s; open %s\n", c.out, time.Since(start).Round(time.Second),
+	fmt.Fprintf(stdout, "wrote %s in %s; open %s\n", c.out, time.Since(start).Round(time.Second),
 		filepath.Join(c.out, report.HTMLFile))
 	return nil
 }
@@ -373,15 +359,15 @@ type session struct {
 // newPipeline prints the split shapes and sets up the pipeline of cmd,
 // which trains stages, with the progress bar, the per-epoch lines and the
 // SIGINT/SIGTERM hook. cfg is also what the ETA is planned from.
-func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train.Splits, ck *train.Checkpoint,
-	stages []string) (*train.Pipeline, *session) {
+func (c *commonFlags) newPipeline(cmd string, cfg pipeline.RunConfig, splits *pipeline.Splits, ck *pipeline.Checkpoint,
+	stages []string) (*pipeline.Pipeline, *session) {
 	eta := &runETA{stages: planStages(cfg, stages, splits.Train.Len(), splits.Val.Len(), splits.Test.Len())}
-	b := newBar(os.Stderr, c.every, eta)
+	b := newBar(c.stderr, c.every, eta)
 	printShapes(b.line, splits)
 	stop, caught, release := stopOnSignal(b.line)
-	p := &train.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
+	p := &pipeline.Pipeline{Config: cfg, Data: splits, Out: c.out, Keep: c.keep, Command: cmd, Resume: ck,
 		Log: b.line,
-		Hooks: train.Hooks{
+		Hooks: fit.Hooks{
 			Progress: b.progress,
 			Stop:     stop,
 			Epoch:    b.epoch,
@@ -393,7 +379,7 @@ func (c *commonFlags) newPipeline(cmd string, cfg train.RunConfig, splits *train
 // with the exit code of the signal that caused it.
 func (s *session) stopped(c *commonFlags, cmd string, err error) error {
 	sig := s.caught()
-	if sig == nil || !errors.Is(err, train.ErrInterrupted) {
+	if sig == nil || !errors.Is(err, fit.ErrInterrupted) {
 		return c.stopped(cmd, err)
 	}
 	return &exitError{err: c.stopped(cmd, err), code: signalCode(sig)}
@@ -403,10 +389,10 @@ func (s *session) stopped(c *commonFlags, cmd string, err error) error {
 // reports for the CNN.
 var cnnMarks = []float64{0.93, 0.94, 0.945, 0.95}
 
-func printResults(w io.Writer, res map[string]*train.ModelResult, recs []train.Record) {
+func printResults(w io.Writer, res map[string]*runfolder.Result, recs []fit.Record) {
 	// 58 columns, to fit a 60-column terminal.
 	fmt.Fprintf(w, "\n%-8s %9s %6s %7s %6s %8s %8s\n", "model", "params", "epochs", "best ep", "train", "val acc", "test acc")
-	for _, name := range []string{"mlp", "cnn", "cnn_mlp"} {
+	for _, name := range model.Names {
 		r, ok := res[name]
 		if !ok {
 			continue
@@ -416,7 +402,7 @@ func printResults(w io.Writer, res map[string]*train.ModelResult, recs []train.R
 	}
 	if _, ok := res["cnn"]; ok {
 		s := "cnn time to val acc:"
-		for _, r := range train.TimeToAccuracy(recs, "cnn", cnnMarks) {
+		for _, r := range fit.TimeToAccuracy(recs, "cnn", cnnMarks) {
 			if r.Epoch == 0 {
 				s += fmt.Sprintf("  %.1f%% not reached", 100*r.Mark)
 				continue

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/fmnist/fmnist/classifier"
+	"github.com/fmnist/fmnist/runfolder"
 	"github.com/fmnist/fmnist/serve"
-	"github.com/fmnist/fmnist/train"
 )
 
 func init() {
@@ -23,10 +23,10 @@ func init() {
 		summary: "serve saved models over HTTP, with a web page to try them"})
 }
 
-func cmdServe(args []string) error {
+func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serveMain(ctx, args, os.Stdout, os.Stderr, nil)
+	return serveMain(ctx, args, stdout, stderr, nil)
 }
 
 // serveMain runs the server until ctx is done; ready, when not nil, gets
@@ -114,12 +114,12 @@ func modelName(arg string) (name, path string) {
 // folder's results.json, where the pipeline records it under the file's
 // name.
 func runTestAcc(path string) (float64, bool) {
-	r, err := train.ReadResults(filepath.Join(filepath.Dir(path), "results.json"))
+	r, err := runfolder.ReadResults(filepath.Dir(path))
 	if err != nil {
 		return 0, false
 	}
 	m, ok := r[strings.TrimSuffix(filepath.Base(path), ".safetensors")]
-	if !ok || m == nil {
+	if !ok {
 		return 0, false
 	}
 	return m.TestAcc, true

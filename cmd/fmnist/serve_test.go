@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/runfolder"
 	"github.com/fmnist/fmnist/serve"
-	"github.com/fmnist/fmnist/train"
 )
 
 // servedRun trains the three tiny models on real data and serves them on a
@@ -82,7 +82,7 @@ func TestServe(t *testing.T) {
 // image the classes and probabilities of `predict --json`, and /models has
 // each model's test accuracy from results.json.
 func checkServeAgrees(t *testing.T, base, run string, files []string) {
-	results, err := train.ReadResults(filepath.Join(run, "results.json"))
+	results, err := runfolder.ReadResults(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +160,8 @@ func TestServeUsage(t *testing.T) {
 		{nil, true, "want at least one model file"},
 		{[]string{"--max-batch", "0", "m.safetensors"}, true, "--max-batch want 1 or more"},
 		{[]string{filepath.Join(t.TempDir(), "none.safetensors")}, false, "no such file or directory"},
-		{[]string{"--addr", "256.0.0.1:0", "../../train/testdata/torch_mlp.safetensors"}, false, "serve: listen tcp"},
-		{[]string{"a=../../train/testdata/torch_mlp.safetensors", "a=../../train/testdata/torch_cnn.safetensors"}, false, `two models named "a"`},
+		{[]string{"--addr", "256.0.0.1:0", "../../model/testdata/torch_mlp.safetensors"}, false, "serve: listen tcp"},
+		{[]string{"a=../../model/testdata/torch_mlp.safetensors", "a=../../model/testdata/torch_cnn.safetensors"}, false, `two models named "a"`},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		var out, log bytes.Buffer

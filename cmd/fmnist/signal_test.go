@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fmnist/fmnist/train"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 // The tests here run the command line in child processes: the test binary
@@ -75,7 +75,7 @@ cnn:
   model: {kind: cnn, widths: [8, 16], pool_after: [0, 1], batch_norm: true, dropout: 0.1}
   train: {epochs: 2, batch: 64, lr: 0.02}
   augment: {pad: 2, flip: true, erase: 0.2}
-head:
+cnn_mlp:
   model: {kind: mlp, hidden: [16], dropout: 0.3}
   train: {epochs: 2, batch: 64}
 `
@@ -101,13 +101,14 @@ func sameRun(t *testing.T, a, b string, models ...string) {
 			t.Errorf("%s differs between %s and %s", f, a, b)
 		}
 	}
-	results := func(dir string) map[string]*train.ModelResult {
-		r, err := train.ReadResults(filepath.Join(dir, "results.json"))
+	results := func(dir string) map[string]runfolder.Result {
+		r, err := runfolder.ReadResults(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range r {
+		for m, v := range r {
 			v.TrainS = 0
+			r[m] = v
 		}
 		return r
 	}

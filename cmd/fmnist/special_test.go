@@ -54,7 +54,7 @@ func TestSpecialFiles(t *testing.T) {
 		{"predict model fifo", []string{"predict", fifo, fifo}, fifo + ": not a regular file"},
 		{"predict image fifo", []string{"predict", model, fifo}, "1 of 1 images could not be read"},
 		{"predict image /dev/zero", []string{"predict", model, zero}, "1 of 1 images could not be read"},
-		{"backbone fifo", []string{"train", "head", "--backbone", fifo, "--out", out()}, fifo + ": not a regular file"},
+		{"backbone fifo", []string{"train", "cnn_mlp", "--backbone", fifo, "--out", out()}, fifo + ": not a regular file"},
 		{"report config.json", []string{"report", "--no-images", runDir("r1", "config.json")}, "config.json: not a regular file"},
 		{"report results.json", []string{"report", "--no-images", runDir("r2", "results.json")}, "results.json: not a regular file"},
 		{"report metrics.csv", []string{"report", "--no-images", runDir("r3", "metrics.csv")}, "metrics.csv: not a regular file"},

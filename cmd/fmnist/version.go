@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"runtime/debug"
 )
@@ -13,7 +12,7 @@ func init() {
 		summary: "print the version, commit and Go version of this binary (also --version)"})
 }
 
-func cmdVersion(args []string) error {
+func cmdVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", "version", "Prints the module version, the commit it was built from and the Go version.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -22,7 +21,7 @@ func cmdVersion(args []string) error {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	info, _ := debug.ReadBuildInfo()
-	printVersion(os.Stdout, info)
+	printVersion(stdout, info)
 	return nil
 }
 

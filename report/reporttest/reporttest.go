@@ -8,17 +8,19 @@
 package reporttest
 
 import (
-	"bytes"
-	"encoding/csv"
-	"encoding/json"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"testing"
 
+	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/fit"
+	"github.com/fmnist/fmnist/model"
 	"github.com/fmnist/fmnist/report"
+	"github.com/fmnist/fmnist/runfolder"
 )
 
 // Spec describes a run folder to write. Zero fields take the defaults.
@@ -31,10 +33,8 @@ type Spec struct {
 	// NoResults and NoPredictions leave out results.json or
 	// predictions.csv, as an interrupted run does.
 	NoResults, NoPredictions bool
-	// NoTiming leaves out timing.csv; OldMetrics writes the timings as the
-	// last two columns of metrics.csv instead, as fmnist did before
-	// timing.csv.
-	NoTiming, OldMetrics bool
+	// NoTiming leaves out timing.csv.
+	NoTiming bool
 	// Epochs per model; default 4.
 	Epochs int
 	// Labels of the test set the predictions are for; when nil, a set of
@@ -50,9 +50,9 @@ type Run struct {
 	// Images and Labels are the synthetic test set (Images is nil when
 	// Spec.Labels was given).
 	Images, Labels []uint8
-	Results        map[string]report.Result
-	Predictions    map[string][]report.Prediction
-	Metrics        map[string][]report.Epoch
+	Results        map[string]runfolder.Result
+	Predictions    map[string][]runfolder.Prediction
+	Metrics        map[string][]fit.Record
 }
 
 // Config is the config.json Write writes. It holds characters that HTML
@@ -63,11 +63,23 @@ const Config = `{"seed": 1, "val": 5000, "note": "<b>escaped</b> & \"quoted\"",
 // accuracy per model: different, so the tables differ.
 var accuracy = map[string]float64{"mlp": 0.84, "cnn": 0.91, "cnn_mlp": 0.92}
 
+// TempRun writes a run folder of s into a new temporary folder of t and
+// returns its path with what was written.
+func TempRun(t testing.TB, s Spec) (string, *Run) {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := Write(dir, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, r
+}
+
 // Write writes config.json, metrics.csv, timing.csv, results.json and
 // predictions.csv into dir, which must exist.
 func Write(dir string, s Spec) (*Run, error) {
 	if s.Models == nil {
-		s.Models = []string{"mlp", "cnn", "cnn_mlp"}
+		s.Models = slices.Clone(model.Names)
 	}
 	if s.MetricsModels == nil {
 		s.MetricsModels = s.Models
@@ -85,29 +97,26 @@ func Write(dir string, s Spec) (*Run, error) {
 		s.Images = 200
 	}
 	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
-	out := &Run{Results: map[string]report.Result{}, Predictions: map[string][]report.Prediction{},
-		Metrics: map[string][]report.Epoch{}}
+	out := &Run{Results: map[string]runfolder.Result{}, Predictions: map[string][]runfolder.Prediction{},
+		Metrics: map[string][]fit.Record{}}
 	if s.Labels != nil {
 		out.Labels = s.Labels
 	} else {
 		out.Labels = make([]uint8, s.Images)
 		for i := range out.Labels {
-			out.Labels[i] = uint8(rng.IntN(report.NumClasses))
+			out.Labels[i] = uint8(rng.IntN(dataset.Classes))
 		}
 		out.Images = Images(out.Labels, s.Seed)
 	}
 
 	// metrics.csv: losses fall and accuracies rise, with a little noise.
-	metrics := [][]string{{"model", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"}}
-	timing := [][]string{{"model", "epoch", "img_per_s", "seconds"}}
-	if s.OldMetrics {
-		metrics[0] = append(metrics[0], timing[0][2:]...)
-	}
+	var recs []fit.Record
 	for _, m := range s.MetricsModels {
 		top := acc(m)
 		for e := 1; e <= s.Epochs; e++ {
 			f := float64(e) / float64(s.Epochs)
-			ep := report.Epoch{
+			ep := fit.Record{
+				Model:     m,
 				Epoch:     e,
 				TrainLoss: 0.9*math.Exp(-2*f) + 0.05*rng.Float64(),
 				TrainAcc:  math.Min(1, top-0.2*math.Exp(-3*f)+0.04+0.01*rng.Float64()),
@@ -118,43 +127,34 @@ func Write(dir string, s Spec) (*Run, error) {
 				Seconds:   10 + rng.Float64(),
 			}
 			out.Metrics[m] = append(out.Metrics[m], ep)
-			g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-			row := []string{m, strconv.Itoa(e), g(ep.TrainLoss), g(ep.TrainAcc), g(ep.ValLoss), g(ep.ValAcc), g(ep.LR)}
-			if s.OldMetrics {
-				row = append(row, g(ep.ImgPerS), g(ep.Seconds))
-			}
-			metrics = append(metrics, row)
-			timing = append(timing, []string{m, strconv.Itoa(e), g(ep.ImgPerS), g(ep.Seconds)})
+			recs = append(recs, ep)
 		}
 	}
 
 	// predictions.csv: right with the model's accuracy; a mistake goes to a
 	// neighbouring class more often, as real confusions cluster.
-	preds := [][]string{{"model", "index", "label", "pred", "prob"}}
 	for _, m := range s.PredictionModels {
 		top := acc(m)
 		for i, l := range out.Labels {
-			p := report.Prediction{Index: i, Label: l, Pred: l}
+			p := runfolder.Prediction{Index: i, Label: l, Pred: l}
 			if rng.Float64() < top {
 				p.Prob = 0.5 + 0.5*rng.Float64()
 			} else {
-				d := 1 + rng.IntN(report.NumClasses-1)
+				d := 1 + rng.IntN(dataset.Classes-1)
 				if rng.IntN(2) == 0 {
 					d = 1
 				}
-				p.Pred = uint8((int(l) + d) % report.NumClasses)
+				p.Pred = uint8((int(l) + d) % dataset.Classes)
 				p.Prob = 0.3 + 0.7*rng.Float64()
 			}
 			// Round as the file does, so tests compare equal values.
-			p.Prob, _ = strconv.ParseFloat(strconv.FormatFloat(p.Prob, 'f', 5, 64), 64)
+			p.Prob, _ = strconv.ParseFloat(strconv.FormatFloat(p.Prob, 'f', 5, 32), 64)
 			out.Predictions[m] = append(out.Predictions[m], p)
-			preds = append(preds, []string{m, strconv.Itoa(i), strconv.Itoa(int(p.Label)), strconv.Itoa(int(p.Pred)),
-				strconv.FormatFloat(p.Prob, 'f', 5, 64)})
 		}
 	}
 
 	for _, m := range s.ResultsModels {
-		r := report.Result{Epochs: s.Epochs, Params: 100000 + 12345*len(m), TestLoss: 0.3 + rng.Float64()/10}
+		r := runfolder.Result{Epochs: s.Epochs, Params: 100000 + 12345*len(m), TestLoss: 0.3 + rng.Float64()/10}
 		best := -1.0
 		for _, e := range out.Metrics[m] {
 			r.TrainS += e.Seconds
@@ -176,34 +176,34 @@ func Write(dir string, s Spec) (*Run, error) {
 		out.Results[m] = r
 	}
 
-	if err := os.WriteFile(filepath.Join(dir, report.ConfigFile), []byte(Config+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.ConfigFile), []byte(Config+"\n"), 0o644); err != nil {
 		return nil, err
 	}
-	if err := writeCSV(filepath.Join(dir, report.MetricsFile), metrics); err != nil {
+	if err := runfolder.WriteMetrics(dir, recs); err != nil {
 		return nil, err
 	}
-	if !s.NoTiming && !s.OldMetrics {
-		if err := writeCSV(filepath.Join(dir, report.TimingFile), timing); err != nil {
+	if s.NoTiming {
+		if err := os.Remove(filepath.Join(dir, runfolder.TimingFile)); err != nil {
 			return nil, err
 		}
 	}
 	if !s.NoPredictions {
-		if err := writeCSV(filepath.Join(dir, report.PredictionsFile), preds); err != nil {
+		if err := runfolder.WritePredictions(dir, s.PredictionModels, out.Predictions); err != nil {
 			return nil, err
 		}
 	} else {
-		out.Predictions = map[string][]report.Prediction{}
+		out.Predictions = map[string][]runfolder.Prediction{}
 	}
 	if !s.NoResults {
-		b, err := json.MarshalIndent(out.Results, "", "  ")
-		if err != nil {
-			return nil, err
+		res := map[string]*runfolder.Result{}
+		for m, r := range out.Results {
+			res[m] = &r
 		}
-		if err := os.WriteFile(filepath.Join(dir, report.ResultsFile), append(b, '\n'), 0o644); err != nil {
+		if err := runfolder.WriteResults(dir, res); err != nil {
 			return nil, err
 		}
 	} else {
-		out.Results = map[string]report.Result{}
+		out.Results = map[string]runfolder.Result{}
 	}
 	return out, nil
 }
@@ -213,15 +213,6 @@ func acc(m string) float64 {
 		return a
 	}
 	return 0.8
-}
-
-func writeCSV(path string, rows [][]string) error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		return fmt.Errorf("reporttest: %w", err)
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // Images draws one 28x28 image per label: a bright shape whose size and

@@ -1,7 +1,0 @@
-//go:build race
-
-package train
-
-// The race detector changes allocation counts (sync.Pool drops items on
-// purpose), so they mean nothing under it.
-const raceEnabled = true
