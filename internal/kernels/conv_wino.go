@@ -141,6 +141,23 @@ func (e exec) WinogradConv(y, x, u, bias []float32, n, h, w, cin, cout int, relu
 	procs := min(e.procs, p.chunks)
 	s.prepare(&p, max(procs, 1))
 	j := winoFwdJob{k: e.k, pool: e.pool, p: p, y: y, x: x, u: u, bias: bias, relu: relu, s: s}
+	if p.chunks == 1 && e.procs >= 2 {
+		// One chunk (a batch of one image, say) gives the goroutines its
+		// 16 GEMMs instead; each is computed whole by one of them, so the
+		// bits are those of the serial path.
+		j.gemm = getSpace()
+		tiles := j.transformIn(0, 0)
+		g := winoGemmJob{pool: e.pool, v: s.work[0].v, u: u, m: s.work[0].m, tiles: tiles, cin: cin, cout: cout}
+		if !parRun(e, &e.pool.slots.winoGemm, g, 16, n*h*w*cin*cout) {
+			g.serial = j.gemm
+			for xi := range 16 {
+				g.task(xi, 0)
+			}
+		}
+		j.transformOut(0, 0)
+		putSpace(j.gemm)
+		return
+	}
 	if !parRunN(e, &e.pool.slots.winoFwd, j, p.chunks, n*h*w*cin*cout, procs) {
 		j.gemm = getSpace()
 		for c := 0; c < p.chunks; c++ {
@@ -262,13 +279,25 @@ type winoFwdJob struct {
 
 // task computes the output of chunk c on goroutine w.
 func (j *winoFwdJob) task(c, w int) {
+	tiles := j.transformIn(c, w)
+	p, wk := &j.p, &j.s.work[w]
+	ldv, ldm, cc := tiles*p.cin, tiles*p.cout, p.cin*p.cout
 	ws := gemmSpace(j.pool, j.gemm, w)
+	for xi := 0; xi < 16; xi++ {
+		gemm1(ws, false, false, tiles, p.cout, p.cin, wk.v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, wk.m[xi*ldm:], p.cout)
+	}
+	j.transformOut(c, w)
+}
+
+// transformIn sets V, in goroutine w's scratch, to the input transform of
+// chunk c's patches, and returns the number of tiles.
+func (j *winoFwdJob) transformIn(c, w int) int {
 	p := &j.p
 	wk := &j.s.work[w]
 	b0, b1 := p.images(c)
 	tiles := (b1 - b0) * p.tpi
-	ldv, ldm := tiles*p.cin, tiles*p.cout
-	v, m := wk.v[:16*ldv], wk.m[:16*ldm]
+	ldv := tiles * p.cin
+	v := wk.v[:16*ldv]
 	zero := &j.s.zero[0]
 	var src [16]*float32
 	t := 0
@@ -281,12 +310,18 @@ func (j *winoFwdJob) task(c, w int) {
 			}
 		}
 	}
-	cc := p.cin * p.cout
-	for xi := 0; xi < 16; xi++ {
-		gemm1(ws, false, false, tiles, p.cout, p.cin, v[xi*ldv:], p.cin, j.u[xi*cc:], p.cout, 0, m[xi*ldm:], p.cout)
-	}
+	return tiles
+}
+
+// transformOut writes chunk c's output from M in goroutine w's scratch.
+func (j *winoFwdJob) transformOut(c, w int) {
+	p := &j.p
+	wk := &j.s.work[w]
+	b0, b1 := p.images(c)
+	ldm := (b1 - b0) * p.tpi * p.cout
+	m := wk.m[:16*ldm]
 	var dst [4]*float32
-	t = 0
+	t := 0
 	for b := b0; b < b1; b++ {
 		for ty := 0; ty < p.th; ty++ {
 			for tx := 0; tx < p.tw; tx++ {
@@ -296,6 +331,19 @@ func (j *winoFwdJob) task(c, w int) {
 			}
 		}
 	}
+}
+
+// winoGemmJob is the 16 GEMMs M_ξ = V_ξ·U_ξ of one chunk, a task per ξ.
+type winoGemmJob struct {
+	pool             *parPool
+	serial           *sgemmWorkspace // when the tasks run in a loop on the caller
+	v, u, m          []float32
+	tiles, cin, cout int
+}
+
+func (j *winoGemmJob) task(xi, w int) {
+	ldv, ldm, cc := j.tiles*j.cin, j.tiles*j.cout, j.cin*j.cout
+	gemm1(gemmSpace(j.pool, j.serial, w), false, false, j.tiles, j.cout, j.cin, j.v[xi*ldv:], j.cin, j.u[xi*cc:], j.cout, 0, j.m[xi*ldm:], j.cout)
 }
 
 type winoBackJob struct {

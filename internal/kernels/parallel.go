@@ -75,6 +75,7 @@ type parSlots struct {
 	bnFwd    bnForwardJob
 	bnBack   bnBackJob
 	winoFwd  winoFwdJob
+	winoGemm winoGemmJob
 	winoBack winoBackJob
 	winoSum  winoSumJob
 	tapsFwd  tapsFwdJob
