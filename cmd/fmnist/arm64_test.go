@@ -29,6 +29,9 @@ func TestArm64EndToEnd(t *testing.T) {
 	if os.Getenv("CI") != "true" && os.Getenv("FMNIST_QEMU") != "1" {
 		t.Skip("runs in CI or with FMNIST_QEMU=1 (needs qemu-aarch64-static)")
 	}
+	if testing.Short() {
+		t.Skip("minutes under emulation: the full suite runs it")
+	}
 	if runtime.GOARCH != "amd64" || runtime.GOOS != "linux" {
 		t.Skip("emulates arm64 from linux/amd64 only")
 	}
