@@ -303,7 +303,8 @@ func csvTable(path string, want, opt []string, row func(rec []string, col []int,
 		return fmt.Errorf("report: %w", err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
+	end := &endReader{r: f}
+	cr := csv.NewReader(end)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
 	if err == io.EOF {
@@ -325,7 +326,7 @@ func csvTable(path string, want, opt []string, row func(rec []string, col []int,
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return nil
+			return end.complete(path)
 		}
 		if err != nil {
 			return csvErr(path, err)
