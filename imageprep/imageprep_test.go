@@ -411,6 +411,16 @@ func encodeAll(t testing.TB) map[string][]byte {
 	return out
 }
 
+// pngHeader is the signature and IHDR chunk of the PNG p, with its size
+// changed to w×h and its CRC fixed: a header that claims any size.
+func pngHeader(p []byte, w, h uint32) []byte {
+	b := bytes.Clone(p[:33])
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
 func TestDecodeFormats(t *testing.T) {
 	for name, b := range encodeAll(t) {
 		img, err := Decode(bytes.NewReader(b), 0)
@@ -441,10 +451,7 @@ func TestDecodeErrors(t *testing.T) {
 	good := encodeAll(t)["png"]
 	// A PNG header claiming 30000×30000 pixels, and nothing after it: the
 	// size is refused before any pixel is decoded.
-	huge := bytes.Clone(good[:33])
-	huge[16], huge[17], huge[18], huge[19] = 0, 0, 0x75, 0x30
-	huge[20], huge[21], huge[22], huge[23] = 0, 0, 0x75, 0x30
-	binary.BigEndian.PutUint32(huge[29:], crc32.ChecksumIEEE(huge[12:29]))
+	huge := pngHeader(good, 30000, 30000)
 	for _, c := range []struct {
 		name  string
 		data  []byte

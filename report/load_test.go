@@ -344,3 +344,10 @@ func fuzzFile(f *testing.F, name string) {
 		}
 	})
 }
+
+func FuzzLoadConfig(f *testing.F) {
+	f.Add([]byte(`{"seed": 1, "mlp": {"model": {"hidden": [32]}}}` + "\n"))
+	f.Add([]byte("\ufeff{}"))
+	f.Add([]byte(`[1]`))
+	fuzzFile(f, report.ConfigFile)
+}
