@@ -274,38 +274,53 @@ func TestConfigValidate(t *testing.T) {
 
 // In steady state a step of Fit's loop (next batch, forward, loss,
 // backward, optimiser, hooks) allocates nothing. The data size is a
-// multiple of the batch, so every batch has the same shape. As in
-// testing.AllocsPerRun, GOMAXPROCS is 1 and the GC off: the parallel
-// Sgemm takes its jobs from a sync.Pool, which allocates when a goroutine
-// moves to another P or a GC empties it (the kernels' to fix, not the
-// loop's).
+// multiple of the batch, so every batch has the same shape. The GC is off,
+// so that it cannot empty a sync.Pool under the loop. With GOMAXPROCS 1 (as
+// in testing.AllocsPerRun) every step must allocate nothing; with 2, where
+// the kernels split work over goroutines, the mean over the epoch rounded
+// down must be 0: the parallel Sgemm takes its jobs from a sync.Pool, which
+// allocates when a goroutine moves to another P (the kernels' to fix, not
+// the loop's), once in a few runs. The hook itself must not allocate, or
+// one allocation would be counted again at every later step.
 func TestFitSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts mean nothing under the race detector")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	d := synthSplits(t)
-	for _, fc := range fitCases[:2] {
-		fc.cfg.Batch, fc.cfg.Epochs = 64, 2
-		var ms runtime.MemStats
-		var last uint64
-		var bad []string
-		h := Hooks{
-			Progress: func(p Progress) {
-				runtime.ReadMemStats(&ms)
-				if p.Epoch == 2 && p.Step > 1 && ms.Mallocs != last {
-					bad = append(bad, fmt.Sprintf("step %d: %d allocations", p.Step, ms.Mallocs-last))
+	for _, procs := range []int{1, 2} {
+		for _, fc := range fitCases[:2] {
+			fc.cfg.Batch, fc.cfg.Epochs = 64, 2
+			var ms runtime.MemStats
+			var steps [64]uint64 // Mallocs at each call of the hook in epoch 2
+			n := 0
+			h := Hooks{
+				Progress: func(p Progress) {
+					if p.Epoch == 2 && p.Step > 1 && n < len(steps) {
+						runtime.ReadMemStats(&ms)
+						steps[n] = ms.Mallocs
+						n++
+					}
+				},
+				Stop: func() bool { return false },
+			}
+			old := runtime.GOMAXPROCS(procs)
+			_, _, err := fitRun(t, d, fc, 1, h, nil)
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n < 5 {
+				t.Fatalf("%s: %d calls of the hook in epoch 2", fc.name, n)
+			}
+			if mean := (steps[n-1] - steps[0]) / uint64(n-1); procs > 1 && mean != 0 {
+				t.Errorf("%s, GOMAXPROCS %d: %d allocations a step", fc.name, procs, mean)
+			}
+			for i := 1; procs == 1 && i < n; i++ {
+				if steps[i] != steps[i-1] {
+					t.Errorf("%s, GOMAXPROCS 1: call %d: %d allocations", fc.name, i, steps[i]-steps[i-1])
 				}
-				last = ms.Mallocs
-			},
-			Stop: func() bool { return false },
-		}
-		if _, _, err := fitRun(t, d, fc, 1, h, nil); err != nil {
-			t.Fatal(err)
-		}
-		if len(bad) > 0 {
-			t.Errorf("%s: %v", fc.name, bad)
+			}
 		}
 	}
 }
