@@ -558,6 +558,9 @@ func (p *Pipeline) reload(name string) (*Loaded, error) {
 	if l.Kind != name {
 		return nil, fmt.Errorf("train: %s holds a %s model, want %s", path, l.Kind, name)
 	}
+	if err := p.checkReloaded(path, l); err != nil {
+		return nil, err
+	}
 	p.logf("%s: done, reloaded %s", name, path)
 	return l, nil
 }
