@@ -32,32 +32,33 @@ func fuzzSeeds(f *testing.F, path string) {
 	f.Add(bytes.ReplaceAll(b, []byte(`"checksum"`), []byte(`"checksun"`)))
 }
 
-// fuzzFile writes b to a file in dir for a reader that takes a path.
-func fuzzFile(t *testing.T, dir string, b []byte) string {
-	path := filepath.Join(dir, "fuzz.safetensors")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// FuzzLoadModel: a model file of any bytes loads or fails with one line
-// that names it, never a panic and never more memory than the budget (the
-// spec in the metadata is checked before anything is built from it).
-func FuzzLoadModel(f *testing.F) {
-	fuzzSeeds(f, v1Model)
-	dir := f.TempDir()
+// fuzzReader fuzzes read, a reader of the file at path that returns its
+// error: an error must name the file on one line, never a panic; read
+// checks itself what it loaded.
+func fuzzReader(f *testing.F, seed string, max int, read func(t *testing.T, path string) error) {
+	fuzzSeeds(f, seed)
+	path := filepath.Join(f.TempDir(), "fuzz.safetensors")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 1<<16 {
+		if len(b) > max {
 			return
 		}
-		path := fuzzFile(t, dir, b)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := read(t, path); err != nil && (!strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n")) {
+			t.Fatalf("error %q does not name the file on one line", err)
+		}
+	})
+}
+
+// FuzzLoadModel: a model file of any bytes loads or fails, never a panic
+// and never more memory than the budget (the spec in the metadata is
+// checked before anything is built from it).
+func FuzzLoadModel(f *testing.F) {
+	fuzzReader(f, v1Model, 1<<16, func(t *testing.T, path string) error {
 		l, err := LoadModel(path)
 		if err != nil {
-			if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("error %q does not name the file on one line", err)
-			}
-			return
+			return err
 		}
 		if l.Predictor == nil || l.Model == nil {
 			t.Fatalf("loaded a %q model without a predictor", l.Kind)
@@ -65,28 +66,21 @@ func FuzzLoadModel(f *testing.F) {
 		if mean, std, err := PixelNorm(l.Meta); err != nil || !(mean >= 0 && mean <= 1 && std > 0 && std <= 1) {
 			t.Fatalf("pixel norm %v, %v (%v) of a loaded file", mean, std, err)
 		}
+		return nil
 	})
 }
 
-// FuzzReadCheckpoint: a resume checkpoint of any bytes reads or fails with
-// an error naming it; what reads has its numbers in range.
+// FuzzReadCheckpoint: a resume checkpoint of any bytes reads or fails;
+// what reads has its numbers in range.
 func FuzzReadCheckpoint(f *testing.F) {
-	fuzzSeeds(f, v1Resume)
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 1<<17 {
-			return
-		}
-		path := fuzzFile(t, dir, b)
+	fuzzReader(f, v1Resume, 1<<17, func(t *testing.T, path string) error {
 		c, err := ReadCheckpoint(path)
 		if err != nil {
-			if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("error %q does not name the file on one line", err)
-			}
-			return
+			return err
 		}
 		if _, err := checkResumeValues(c, checkpoint.Unchecked); err != nil {
 			t.Fatalf("read a checkpoint whose values are out of range: %v", err)
 		}
+		return nil
 	})
 }
