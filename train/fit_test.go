@@ -54,8 +54,8 @@ func TestFitResumeBitIdentical(t *testing.T) {
 	for _, fc := range fitCases {
 		t.Run(fc.name, func(t *testing.T) {
 			d := full
-			if testing.Short() && fc.spec.Kind == "cnn" {
-				d = synthSplitsN(t, 200) // the cnn is slow under the race detector
+			if (testing.Short() || raceEnabled) && fc.spec.Kind == "cnn" {
+				d = synthSplitsN(t, 200) // the cnn is slow under the race detector: every stop, fewer images
 			}
 			want, wantRes, err := fitRun(t, d, fc, 1, Hooks{}, nil)
 			if err != nil {
