@@ -130,9 +130,15 @@ func TestOurLayout(t *testing.T) {
 	sum := sha256.Sum256(data)
 	head := `{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},` +
 		`"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},` +
-		`"__metadata__":{"checksum":"` + hex.EncodeToString(sum[:]) + `","format":"fmnist/1","k":"v"}}`
+		`"__metadata__":{"checksum":"` + hex.EncodeToString(sum[:]) + `","format":"fmnist/2",` +
+		`"header_checksum":"HEAD","k":"v"}}`
+	// The header checksum: of the length and the header with its digits as zeros.
+	zeros := strings.Repeat("0", 64)
+	head = strings.Replace(head, "HEAD", zeros, 1)
 	head += strings.Repeat(" ", (8-len(head)%8)%8)
 	want := binary.LittleEndian.AppendUint64(nil, uint64(len(head)))
+	headSum := sha256.Sum256(append(bytes.Clone(want), head...))
+	head = strings.Replace(head, zeros, hex.EncodeToString(headSum[:]), 1)
 	want = append(append(want, head...), data...)
 	if got := encode(t, f); !bytes.Equal(got, want) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
@@ -411,6 +417,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, &File{}))
 	f.Add(golden)
 	f.Add(raw(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
+	f.Add(readTestdata(f, "v1-model.safetensors"))
+	f.Add(current(f, "v1-resume.safetensors"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 1<<16 {
 			return
@@ -431,7 +439,11 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded file does not decode: %v", err)
 		}
+		if again.Check != AllChecked {
+			t.Errorf("a file we wrote reads as %v", again.Check)
+		}
 		delete(got.Metadata, "checksum")
+		delete(got.Metadata, "header_checksum")
 		delete(got.Metadata, "format")
 		if err := same(again, got); err != nil {
 			t.Fatal(err)

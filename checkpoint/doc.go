@@ -11,10 +11,17 @@
 // caller's order, then __metadata__ with sorted keys, so the same File always
 // gives the same bytes.
 //
-// The metadata always carries "format" ("fmnist/1") and "checksum", the
-// SHA-256 of the data section, which Decode verifies when present; a file
-// from elsewhere without it still loads. The header is not covered: a
-// damaged header is caught by its own consistency checks instead.
+// The metadata always carries "format" ("fmnist/2"),
+// "checksum", the SHA-256 of the data section, and "header_checksum", the
+// SHA-256 of the length and the header with that value's own digits read as
+// zeros. The header holds the data's checksum, so together they cover every
+// byte: a changed digit of a metadata value is a checksum error, like a
+// flipped bit in a weight. Decode verifies what is present and says so in
+// File.Check. Format 1 files (data checksum only) and files from elsewhere
+// (PyTorch's, with no checksum) still load, as DataChecked or Unchecked:
+// their readers must validate the metadata values they use. A file whose
+// format is ours but not 1 must have both checksums, so that removing the
+// header checksum does not turn a file into an unchecked one.
 //
 // Decoding trusts nothing in the file: every size is checked against the
 // bytes present before anything is allocated from it, and every error wraps

@@ -38,5 +38,5 @@ func Example() {
 	// Output:
 	// fc.weight F32 [2 2] [1 2 3 4] []
 	// bn.num_batches_tracked I64 [] [] [100]
-	// mlp fmnist/1 64
+	// mlp fmnist/2 64
 }

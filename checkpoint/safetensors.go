@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/fmnist/fmnist/internal/safefile"
@@ -36,6 +37,34 @@ type Tensor struct {
 type File struct {
 	Tensors  []Tensor
 	Metadata map[string]string
+	// Check is what Decode verified of the file; Encode ignores it.
+	Check Check
+}
+
+// Check says how much of a decoded file its checksums covered.
+type Check int
+
+const (
+	// Unchecked: no checksum at all, as in a file PyTorch wrote. Nothing
+	// vouches for the values, so a reader checks them before use.
+	Unchecked Check = iota
+	// DataChecked: the tensor data only, as in a file of format 1 (before
+	// header_checksum). The metadata is not covered.
+	DataChecked
+	// AllChecked: every byte of the file but the checksum's own digits.
+	AllChecked
+)
+
+func (c Check) String() string {
+	switch c {
+	case Unchecked:
+		return "unchecked"
+	case DataChecked:
+		return "data checked"
+	case AllChecked:
+		return "all checked"
+	}
+	return fmt.Sprintf("Check(%d)", int(c))
 }
 
 // Sentinel errors, for errors.Is.
@@ -46,15 +75,29 @@ var (
 )
 
 const (
-	// Format is the value of the "format" metadata key in our files.
-	Format = "fmnist/1"
+	// Format is the value of the "format" metadata key in our files. Format
+	// 2 added header_checksum; a file of another fmnist format than 1 must
+	// carry it.
+	Format = formatPrefix + "2"
+	// FormatV1 files have a checksum of their data only.
+	FormatV1 = formatPrefix + "1"
 	// MaxHeader caps the JSON header, as the safetensors library does.
 	MaxHeader = 100_000_000
 
 	metaKey  = "__metadata__"
 	chunk    = 64 << 10 // I/O buffer; a multiple of every element size
 	hashName = "checksum"
+	// headName is the SHA-256 of the header length and the header, read
+	// with this value's 64 digits as zeros. The header holds the data's
+	// checksum, so it covers the whole file.
+	headName     = "header_checksum"
+	formatPrefix = "fmnist/"
 )
+
+// headMarker starts the header checksum's value in a header. It cannot
+// occur inside a JSON string (a quote in one is escaped), so in a valid
+// header it marks the one metadata entry.
+var headMarker = []byte(`"` + headName + `":"`)
 
 func elemSize(dtype string) int {
 	switch dtype {
@@ -195,11 +238,11 @@ func (l *layout) header(sum string) ([]byte, error) {
 		}
 		fmt.Fprintf(&b, `],"data_offsets":[%d,%d]},`, l.offsets[i][0], l.offsets[i][1])
 	}
-	meta := make(map[string]string, len(l.f.Metadata)+2)
+	meta := make(map[string]string, len(l.f.Metadata)+3)
 	for k, v := range l.f.Metadata {
 		meta[k] = v
 	}
-	meta["format"], meta[hashName] = Format, sum
+	meta["format"], meta[hashName], meta[headName] = Format, sum, zeros
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
 		keys = append(keys, k)
@@ -238,6 +281,8 @@ func (l *layout) encode(w io.Writer) error {
 	}
 	var n [8]byte
 	binary.LittleEndian.PutUint64(n[:], uint64(len(head)))
+	at := bytes.Index(head, headMarker) + len(headMarker)
+	copy(head[at:], headSum(n[:], head, at))
 	if _, err := w.Write(n[:]); err != nil {
 		return err
 	}
@@ -247,8 +292,59 @@ func (l *layout) encode(w io.Writer) error {
 	return l.writeData(w, buf)
 }
 
-// Encode writes f to w as safetensors, adding the "format" and "checksum"
-// metadata. It checks f fully before writing anything.
+// zeros stands for the header checksum's digits while it is computed.
+var zeros = strings.Repeat("0", 64)
+
+// headSum is the header checksum of a header whose checksum digits start at
+// head[at:], with the 8 length bytes n.
+func headSum(n, head []byte, at int) string {
+	h := sha256.New()
+	h.Write(n)
+	h.Write(head[:at])
+	h.Write([]byte(zeros))
+	h.Write(head[at+len(zeros):])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkHeader verifies the header checksum of a parsed header, and returns
+// how much of the file the checksums will cover once the data's checksum
+// is verified too.
+func checkHeader(n, head []byte, meta map[string]string) (Check, error) {
+	want, ok := meta[headName]
+	if !ok {
+		f, ours := meta["format"]
+		if ours = ours && strings.HasPrefix(f, formatPrefix); ours && f != FormatV1 {
+			return 0, fmt.Errorf("format %q, but no %s", f, headName)
+		}
+		if _, ok := meta[hashName]; ok {
+			return DataChecked, nil
+		}
+		return Unchecked, nil
+	}
+	if _, ok := meta[hashName]; !ok {
+		return 0, fmt.Errorf("a %s, but no %s of the data", headName, hashName)
+	}
+	at := bytes.Index(head, headMarker) + len(headMarker)
+	if bytes.Count(head, headMarker) != 1 || len(want) != len(zeros) || len(head) < at+len(zeros) ||
+		string(head[at:at+len(zeros)]) != want {
+		return 0, fmt.Errorf("%s %q is not where it is computed", headName, clip(want))
+	}
+	if got := headSum(n, head, at); got != want {
+		return 0, fmt.Errorf("header hashes to %s, %s says %s", got, headName, want)
+	}
+	return AllChecked, nil
+}
+
+// clip shortens a value read from a file for an error message.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
+
+// Encode writes f to w as safetensors, adding the "format", "checksum" and
+// "header_checksum" metadata. It checks f fully before writing anything.
 func Encode(w io.Writer, f *File) error {
 	l, err := plan(f)
 	if err != nil {
@@ -333,6 +429,10 @@ func Decode(r io.Reader, size int64, name string) (*File, error) {
 	if err != nil {
 		return nil, fail(ErrFormat, "%v", err)
 	}
+	check, err := checkHeader(nb[:], head, meta)
+	if err != nil {
+		return nil, fail(ErrChecksum, "%v", err)
+	}
 	dataSize := uint64(size-8) - n
 	order, end, err := checkLayout(infos)
 	if err != nil {
@@ -345,7 +445,7 @@ func Decode(r io.Reader, size int64, name string) (*File, error) {
 		return nil, fail(ErrFormat, "%d bytes after the last tensor", dataSize-end)
 	}
 
-	f := &File{Tensors: make([]Tensor, len(infos)), Metadata: meta}
+	f := &File{Tensors: make([]Tensor, len(infos)), Metadata: meta, Check: check}
 	h := sha256.New()
 	buf := make([]byte, min(chunk, int(dataSize)))
 	for _, i := range order {
@@ -358,7 +458,7 @@ func Decode(r io.Reader, size int64, name string) (*File, error) {
 	}
 	if want, ok := meta[hashName]; ok {
 		if got := hex.EncodeToString(h.Sum(nil)); got != want {
-			return nil, fail(ErrChecksum, "data hashes to %s, header says %q", got, want)
+			return nil, fail(ErrChecksum, "data hashes to %s, header says %q", got, clip(want))
 		}
 	}
 	return f, nil

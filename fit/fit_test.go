@@ -53,8 +53,8 @@ func TestFitResumeBitIdentical(t *testing.T) {
 	for _, fc := range fitCases {
 		t.Run(fc.name, func(t *testing.T) {
 			d := full
-			if testing.Short() && fc.spec.Kind == "cnn" {
-				d = newSynth(200) // the cnn is slow under the race detector
+			if (testing.Short() || raceEnabled) && fc.spec.Kind == "cnn" {
+				d = newSynth(200) // the cnn is slow under the race detector: every stop, fewer images
 			}
 			want, wantRes, err := fitRun(t, d, fc, 1, Hooks{}, nil)
 			if err != nil {
@@ -266,38 +266,116 @@ func TestConfigValidate(t *testing.T) {
 
 // In steady state a step of Fit's loop (next batch, forward, loss,
 // backward, optimiser, hooks) allocates nothing. The data size is a
-// multiple of the batch, so every batch has the same shape. As in
-// testing.AllocsPerRun, GOMAXPROCS is 1 and the GC off: the parallel
-// Sgemm takes its jobs from a sync.Pool, which allocates when a goroutine
-// moves to another P or a GC empties it (the kernels' to fix, not the
-// loop's).
+// multiple of the batch, so every batch has the same shape. The GC is off,
+// so that it cannot empty a sync.Pool under the loop. With GOMAXPROCS 1 (as
+// in testing.AllocsPerRun) every step must allocate nothing; with 2, where
+// the kernels split work over goroutines, the mean over the epoch rounded
+// down must be 0: the parallel Sgemm takes its jobs from a sync.Pool, which
+// allocates when a goroutine moves to another P (the kernels' to fix, not
+// the loop's), once in a few runs. The hook itself must not allocate, or
+// one allocation would be counted again at every later step.
 func TestFitSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts mean nothing under the race detector")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	d := newSynth(640)
-	for _, fc := range fitCases[:2] {
-		fc.cfg.Batch, fc.cfg.Epochs = 64, 2
-		var ms runtime.MemStats
-		var last uint64
-		var bad []string
-		h := Hooks{
-			Progress: func(p Progress) {
-				runtime.ReadMemStats(&ms)
-				if p.Epoch == 2 && p.Step > 1 && ms.Mallocs != last {
-					bad = append(bad, fmt.Sprintf("step %d: %d allocations", p.Step, ms.Mallocs-last))
+	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+	runtime.MemProfileRate = 1
+	for _, procs := range []int{1, 2} {
+		for _, fc := range fitCases[:2] {
+			fc.cfg.Batch, fc.cfg.Epochs = 64, 2
+			var ms runtime.MemStats
+			var steps [64]uint64 // Mallocs at each call of the hook in epoch 2
+			var first, last map[[32]uintptr]int64
+			n := 0
+			h := Hooks{
+				Progress: func(p Progress) {
+					if p.Epoch == 2 && p.Step > 1 && n < len(steps) {
+						if procs > 1 {
+							// On two goroutines the runtime allocates now and then
+							// for a goroutine that parks: count by call site.
+							last = heapProfile()
+							if first == nil {
+								first = last
+							}
+						}
+						runtime.ReadMemStats(&ms)
+						steps[n] = ms.Mallocs
+						n++
+					}
+				},
+				Stop: func() bool { return false },
+			}
+			old := runtime.GOMAXPROCS(procs)
+			_, _, err := fitRun(t, d, fc, 1, h, nil)
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n < 5 {
+				t.Fatalf("%s: %d calls of the hook in epoch 2", fc.name, n)
+			}
+			if procs > 1 {
+				for stack, a := range last {
+					if d := a - first[stack]; d > 0 {
+						if site := ourAllocSite(stack); site != "" {
+							t.Errorf("%s, GOMAXPROCS %d: %d allocations over %d steps at %s", fc.name, procs, d, n-1, site)
+						}
+					}
 				}
-				last = ms.Mallocs
-			},
-			Stop: func() bool { return false },
+			}
+			for i := 1; procs == 1 && i < n; i++ {
+				if steps[i] != steps[i-1] {
+					t.Errorf("%s, GOMAXPROCS 1: call %d: %d allocations", fc.name, i, steps[i]-steps[i-1])
+				}
+			}
 		}
-		if _, _, err := fitRun(t, d, fc, 1, h, nil); err != nil {
-			t.Fatal(err)
+	}
+}
+
+// heapProfile is the number of allocations so far by stack, after the
+// collections that publish them.
+func heapProfile() map[[32]uintptr]int64 {
+	runtime.GC()
+	runtime.GC()
+	n, _ := runtime.MemProfile(nil, true)
+	recs := make([]runtime.MemProfileRecord, n+100)
+	n, _ = runtime.MemProfile(recs, true)
+	m := make(map[[32]uintptr]int64, n)
+	for _, r := range recs[:n] {
+		m[r.Stack0] += r.AllocObjects
+	}
+	return m
+}
+
+// ourAllocSite is the stack of an allocation that fmnist's code (not a
+// test file) made, or "": the runtime's records for parking goroutines
+// (acquireSudog), refilled now and then, do not count.
+func ourAllocSite(stack [32]uintptr) string {
+	pcs := stack[:]
+	for i, pc := range pcs {
+		if pc == 0 {
+			pcs = pcs[:i]
+			break
 		}
-		if len(bad) > 0 {
-			t.Errorf("%s: %v", fc.name, bad)
+	}
+	var names []string
+	frames := runtime.CallersFrames(pcs)
+	for {
+		fr, more := frames.Next()
+		names = append(names, fr.Function)
+		switch {
+		case fr.Function == "runtime.acquireSudog":
+			return ""
+		case strings.HasPrefix(fr.Function, "runtime.") || strings.HasPrefix(fr.Function, "internal/runtime/"):
+		case strings.HasPrefix(fr.Function, "github.com/fmnist/fmnist/") && !strings.HasSuffix(fr.File, "_test.go"):
+			return strings.Join(names, " <- ")
+		default:
+			return ""
+		}
+		if !more {
+			return ""
 		}
 	}
 }

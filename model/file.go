@@ -130,6 +130,9 @@ func LoadModel(path string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkModelMeta(path, f); err != nil {
+		return nil, err
+	}
 	l := &Loaded{Kind: f.Metadata["kind"], Meta: f.Metadata}
 	switch l.Kind {
 	case "mlp", "cnn":

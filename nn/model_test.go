@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -200,12 +201,23 @@ func TestOverfit(t *testing.T) {
 	}
 }
 
-// TestNoAllocs: a training step in steady state allocates nothing.
+// TestNoAllocs: a training step in steady state allocates nothing, on the
+// serial path (testing.AllocsPerRun runs with GOMAXPROCS 1) and on the
+// parallel one (allocsParallel). The last two specs are large enough for
+// the kernels to split their work (see internal/kernels parMinWork).
 func TestNoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
-	for _, c := range smallSpecs {
+	specs := append(slices.Clone(smallSpecs), []struct {
+		name  string
+		spec  Spec
+		shape []int
+	}{
+		{"mlp-wide", Spec{Kind: "mlp", In: 784, Hidden: []int{256}, BatchNorm: true, Classes: 10}, []int{128, 28, 28, 1}},
+		{"cnn-28", Spec{Kind: "cnn", Widths: []int{8, 16}, PoolAfter: []int{0, 1}, BatchNorm: true, Classes: 10}, []int{16, 28, 28, 1}},
+	}...)
+	for _, c := range specs {
 		t.Run(c.name, func(t *testing.T) {
 			m := MustBuild(c.spec, 1)
 			x, labels := synthetic(3, 10, c.shape...)
@@ -214,16 +226,41 @@ func TestNoAllocs(t *testing.T) {
 				_, _, dl := lf.Forward(m.Forward(x, true), labels)
 				m.Backward(dl)
 			}
+			infer := func() { m.Forward(x, false) }
 			f()
+			infer()
 			if n := testing.AllocsPerRun(5, f); n != 0 {
-				t.Errorf("training step: %v allocations", n)
+				t.Errorf("training step, serial: %v allocations", n)
 			}
-			m.Forward(x, false)
-			if n := testing.AllocsPerRun(5, func() { m.Forward(x, false) }); n != 0 {
-				t.Errorf("inference: %v allocations", n)
+			if n := testing.AllocsPerRun(5, infer); n != 0 {
+				t.Errorf("inference, serial: %v allocations", n)
+			}
+			if n := allocsParallel(20, f); n != 0 {
+				t.Errorf("training step, parallel: %v allocations", n)
+			}
+			if n := allocsParallel(20, infer); n != 0 {
+				t.Errorf("inference, parallel: %v allocations", n)
 			}
 		})
 	}
+}
+
+// allocsParallel is testing.AllocsPerRun without its GOMAXPROCS 1, under
+// which the kernels never split work over goroutines: at least 2, even on
+// one CPU. The GC is off during the count, so that it cannot empty a
+// sync.Pool under the loop. As in AllocsPerRun, the mean is rounded down:
+// a rare allocation of the runtime's is forgiven, one per call is not.
+func allocsParallel(runs int, f func()) uint64 {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	f()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.Mallocs - before.Mallocs) / uint64(runs)
 }
 
 // TestStateDictRoundTrip: loading a trained model's state dict into a

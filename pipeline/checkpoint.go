@@ -353,7 +353,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	fj, ok := md["fit"]
 	if !ok {
-		return c, nil
+		return checkResumeValues(c, f.Check)
 	}
 	if c.Stage == "" {
 		return nil, bad("a fit state, but every stage is done")
@@ -391,7 +391,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	if !finite(c.Fit.LossSum) || len(c.Fit.Weights) == 0 {
 		return nil, bad("fit: loss sum %v, %d weight tensors", c.Fit.LossSum, len(c.Fit.Weights))
 	}
-	return c, nil
+	return checkResumeValues(c, f.Check)
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

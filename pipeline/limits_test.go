@@ -45,6 +45,12 @@ func TestEverySubsetSize(t *testing.T) {
 	}
 	var cnn *nn.Model
 	for n := 1; n <= 301; n++ {
+		if r := n % 128; raceEnabled && n > 10 && r > 3 && r < 125 && n%17 != 0 {
+			// Under the race detector (several minutes for all 300): the
+			// sizes near a multiple of the batch, whose last batch is tiny,
+			// and every 17th.
+			continue
+		}
 		cfg.Subset = n
 		sp, err := Prepare(f, cfg)
 		want := ""

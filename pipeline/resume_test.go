@@ -58,8 +58,8 @@ func resultsNoTime(t *testing.T, dir string) map[string]runfolder.Result {
 // same files as one never stopped.
 func TestPipelineResume(t *testing.T) {
 	n := 640
-	if testing.Short() {
-		n = 192
+	if testing.Short() || raceEnabled {
+		n = 192 // every stop, on fewer images, under the race detector (342 s with 640 here)
 	}
 	d := synthSplitsN(t, n)
 	ref := t.TempDir()

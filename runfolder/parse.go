@@ -22,7 +22,8 @@ func csvTable(path string, want, opt []string, row func(rec []string, col []int,
 		return fmt.Errorf("runfolder: %w", err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
+	end := &endReader{r: f}
+	cr := csv.NewReader(end)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
 	if err == io.EOF {
@@ -44,7 +45,7 @@ func csvTable(path string, want, opt []string, row func(rec []string, col []int,
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return nil
+			return end.complete(path)
 		}
 		if err != nil {
 			return csvErr(path, err)

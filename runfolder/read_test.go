@@ -214,24 +214,60 @@ func TestLoadNotAFolder(t *testing.T) {
 	}
 }
 
-// Every prefix of valid files loads or fails with ErrFormat: no panic, no
-// other error.
+// Every proper prefix of a run file fails with ErrFormat, except where a
+// prefix is itself a complete file: a JSON file without its trailing
+// newline, and a CSV file cut at the end of a line, which is a run stopped
+// earlier (fewer epochs or predictions, each row whole). Those load, with
+// the rows of the prefix.
 func TestLoadTruncated(t *testing.T) {
 	dir, _ := newRun(t, reporttest.Spec{Models: []string{"mlp", "cnn"}, Epochs: 3, Images: 12})
 	step := 1
 	if testing.Short() {
 		step = 7
 	}
+	rows := func(r *runfolder.Run, name string) int {
+		n := 0
+		for _, m := range r.Models {
+			switch name {
+			case runfolder.MetricsFile:
+				n += len(r.Metrics[m])
+			case runfolder.PredictionsFile:
+				n += len(r.Predictions[m])
+			}
+		}
+		return n
+	}
 	for _, name := range []string{runfolder.ConfigFile, runfolder.MetricsFile, runfolder.TimingFile, runfolder.ResultsFile, runfolder.PredictionsFile} {
 		full, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for n := 0; n < len(full); n += step {
-			write(t, dir, name, string(full[:n]))
-			if _, err := runfolder.Read(dir); err != nil && !errors.Is(err, runfolder.ErrFormat) {
-				t.Fatalf("%s cut at %d: %v, want nil or ErrFormat", name, n, err)
+		csv := strings.HasSuffix(name, ".csv")
+		loaded := 0
+		for n := 0; n < len(full); n++ {
+			// Every prefix near an end of line, and every step-th.
+			if n%step != 0 && !strings.Contains(string(full[max(n-1, 0):min(n+2, len(full))]), "\n") {
+				continue
 			}
+			prefix := full[:n]
+			write(t, dir, name, string(prefix))
+			r, err := runfolder.Read(dir)
+			whole := !csv && strings.TrimSpace(string(full[n:])) == "" ||
+				csv && n > 0 && prefix[n-1] == '\n'
+			switch {
+			case !whole && !errors.Is(err, runfolder.ErrFormat):
+				t.Fatalf("%s cut at %d of %d: err = %v, want ErrFormat", name, n, len(full), err)
+			case whole && err != nil:
+				t.Fatalf("%s cut after a whole line at %d: %v", name, n, err)
+			case whole:
+				loaded++
+				if got, want := rows(r, name), strings.Count(string(prefix), "\n")-1; csv && name != runfolder.TimingFile && got != want {
+					t.Fatalf("%s cut at %d: %d rows, want %d", name, n, got, want)
+				}
+			}
+		}
+		if loaded == 0 {
+			t.Errorf("%s: no prefix loaded: the test checks nothing of the whole-line cuts", name)
 		}
 		write(t, dir, name, string(full))
 	}
@@ -326,4 +362,11 @@ func TestReadNotARunFolder(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzLoadConfig(f *testing.F) {
+	f.Add([]byte(`{"seed": 1, "mlp": {"model": {"hidden": [32]}}}` + "\n"))
+	f.Add([]byte("\ufeff{}"))
+	f.Add([]byte(`[1]`))
+	fuzzFile(f, runfolder.ConfigFile)
 }

@@ -162,7 +162,7 @@ def main():
         for i, (path, (model, meta)) in enumerate(loaded.items()):
             resaved[path] = os.path.join(tmp, f"torch_{i}_{os.path.basename(path)}")
             save_file(resaved[path], model.state_dict(),
-                      {k: v for k, v in meta.items() if k not in ("checksum", "format")})
+                      {k: v for k, v in meta.items() if k not in ("checksum", "header_checksum", "format")})
         theirs = fmnist_logits(fmnist, a.models + list(resaved.values()), a.n, tmp)
     pixels = test_images(a.n)
     worst = 0.0

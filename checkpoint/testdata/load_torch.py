@@ -41,6 +41,13 @@ def load(path):
     assert end == len(data), "data does not end with the last tensor"
     if "checksum" in meta:
         assert hashlib.sha256(data).hexdigest() == meta["checksum"], "checksum mismatch"
+    if "header_checksum" in meta:
+        head = raw[8:8 + n]
+        marker = b'"header_checksum":"'
+        assert head.count(marker) == 1, "header_checksum not found"
+        at = head.index(marker) + len(marker)
+        sealed = raw[:8] + head[:at] + b"0" * 64 + head[at + 64:]
+        assert hashlib.sha256(sealed).hexdigest() == meta["header_checksum"], "header checksum mismatch"
     return out, meta
 
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/checkpoint"
+	"github.com/fmnist/fmnist/dataset"
 )
 
 // hugePNG writes a valid PNG header of a 16-bit picture w×h pixels; its
@@ -33,6 +34,29 @@ func hugePNG(t *testing.T, path string, w, h uint32) string {
 	binary.BigEndian.PutUint32(p[20:], h)
 	binary.BigEndian.PutUint32(p[29:], crc32.ChecksumIEEE(p[12:29]))
 	return writeFile(t, path, p)
+}
+
+// hugeData is a dataset folder whose IDX headers claim 130 million images
+// (102 GB of pixels), followed by 50 images of data.
+func hugeData(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	const n = 130_000_000
+	for _, f := range []struct {
+		name string
+		head []uint32
+		item int
+	}{
+		{dataset.TrainImages, []uint32{0x803, n, 28, 28}, dataset.Pixels}, {dataset.TrainLabels, []uint32{0x801, n}, 1},
+		{dataset.TestImages, []uint32{0x803, n, 28, 28}, dataset.Pixels}, {dataset.TestLabels, []uint32{0x801, n}, 1},
+	} {
+		var b []byte
+		for _, v := range f.head {
+			b = binary.BigEndian.AppendUint32(b, v)
+		}
+		writeFile(t, filepath.Join(dir, f.name), append(b, make([]byte, 50*f.item)...))
+	}
+	return dir
 }
 
 // Every command, given inputs crafted to need about 100 GB or more, exits 1
@@ -59,6 +83,7 @@ func TestMemoryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	png16 := hugePNG(t, filepath.Join(dir, "long.png"), 49_999_999, 1)
+	huge := hugeData(t)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -71,6 +96,13 @@ func TestMemoryBudget(t *testing.T) {
 		{"predict: model", []string{"predict", model, png16}, "over the memory budget"},
 		{"predict: 16-bit picture", []string{"predict", small, png16}, "over the limit"},
 		{"train cnn_mlp: backbone", []string{"train", "cnn_mlp", "--backbone", model, "--data", data, "--no-verify", "--out", filepath.Join(dir, "h")}, "over the memory budget"},
+		{"export", []string{"export", model, "-o", filepath.Join(dir, "wide.onnx")}, "over the memory budget"},
+		{"serve", []string{"serve", "--addr", "127.0.0.1:0", model}, "over the memory budget"},
+		{"data: IDX headers", []string{"data", "--data", huge, "--no-verify"}, "header says 130000000 images, limit 1048576"},
+		{"data export: IDX headers", []string{"data", "export", "--data", huge, "--no-verify", filepath.Join(dir, "x")}, "header says 130000000 images"},
+		{"run: IDX headers", []string{"run", "--data", huge, "--no-verify", "--out", filepath.Join(dir, "r3")}, "header says 130000000 images"},
+		{"eval: IDX headers", []string{"eval", "--data", huge, "--no-verify", small}, "header says 130000000 images"},
+		{"report: IDX headers", []string{"report", "--data", huge, "--no-verify", filepath.Join(dir, "smallrun")}, "header says 130000000 images"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := cliCommand(t, nil, c.args...)

@@ -199,16 +199,17 @@ func TestSignalResume(t *testing.T) {
 		// the race detector. TestStopOnSignal covers the handler.
 		t.Skip("runs the pipeline six times; the full suite runs it")
 	}
+	data := pipelineData(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			common := []string{"--config", cfg, "--data", realData, "--keep", "3"}
+			common := append(append([]string{"--config", cfg}, data...), "--keep", "3")
 			ref, stopped := filepath.Join(t.TempDir(), "ref"), filepath.Join(t.TempDir(), "stopped")
 			if out, err := cliCommand(t, nil, append(append(tc.args, common...), "--out", ref)...).CombinedOutput(); err != nil {
 				t.Fatalf("uninterrupted: %v\n%s", err, out)
 			}
 			resume := interrupt(t, tc.sig, tc.at, append(append(tc.args, common...), "--out", stopped)...)
-			want := []string{tc.args[0], "--resume", stopped, "--data", realData, "--keep", "3"}
+			want := append(append([]string{tc.args[0], "--resume", stopped}, data...), "--keep", "3")
 			if !reflect.DeepEqual(resume, want) {
 				t.Errorf("resume command %q, want %q", resume, want)
 			}
@@ -291,9 +292,10 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var outs []string
+	data := pipelineData(t)
 	for _, procs := range []string{"1", "2"} {
 		out := filepath.Join(dir, "procs"+procs)
-		cmd := cliCommand(t, []string{"GOMAXPROCS=" + procs}, "run", "--config", cfg, "--data", realData, "--out", out)
+		cmd := cliCommand(t, []string{"GOMAXPROCS=" + procs}, append(append([]string{"run", "--config", cfg}, data...), "--out", out)...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("GOMAXPROCS=%s: %v\n%s", procs, err, b)
 		}
