@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fmnist/fmnist/dataset"
+	"github.com/fmnist/fmnist/internal/alloctest"
 	"github.com/fmnist/fmnist/nn"
 )
 
@@ -280,14 +281,13 @@ func TestFitSteadyStateAllocs(t *testing.T) {
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	d := newSynth(640)
-	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
-	runtime.MemProfileRate = 1
+	defer alloctest.Start()()
 	for _, procs := range []int{1, 2} {
 		for _, fc := range fitCases[:2] {
 			fc.cfg.Batch, fc.cfg.Epochs = 64, 2
 			var ms runtime.MemStats
 			var steps [64]uint64 // Mallocs at each call of the hook in epoch 2
-			var first, last map[[32]uintptr]int64
+			var first, last alloctest.Profile
 			n := 0
 			h := Hooks{
 				Progress: func(p Progress) {
@@ -295,7 +295,7 @@ func TestFitSteadyStateAllocs(t *testing.T) {
 						if procs > 1 {
 							// On two goroutines the runtime allocates now and then
 							// for a goroutine that parks: count by call site.
-							last = heapProfile()
+							last = alloctest.Snapshot()
 							if first == nil {
 								first = last
 							}
@@ -316,66 +316,14 @@ func TestFitSteadyStateAllocs(t *testing.T) {
 			if n < 5 {
 				t.Fatalf("%s: %d calls of the hook in epoch 2", fc.name, n)
 			}
-			if procs > 1 {
-				for stack, a := range last {
-					if d := a - first[stack]; d > 0 {
-						if site := ourAllocSite(stack); site != "" {
-							t.Errorf("%s, GOMAXPROCS %d: %d allocations over %d steps at %s", fc.name, procs, d, n-1, site)
-						}
-					}
-				}
+			if a, site := alloctest.Ours(first, last); procs > 1 && a != 0 {
+				t.Errorf("%s, GOMAXPROCS %d: %d allocations over %d steps, one at %s", fc.name, procs, a, n-1, site)
 			}
 			for i := 1; procs == 1 && i < n; i++ {
 				if steps[i] != steps[i-1] {
 					t.Errorf("%s, GOMAXPROCS 1: call %d: %d allocations", fc.name, i, steps[i]-steps[i-1])
 				}
 			}
-		}
-	}
-}
-
-// heapProfile is the number of allocations so far by stack, after the
-// collections that publish them.
-func heapProfile() map[[32]uintptr]int64 {
-	runtime.GC()
-	runtime.GC()
-	n, _ := runtime.MemProfile(nil, true)
-	recs := make([]runtime.MemProfileRecord, n+100)
-	n, _ = runtime.MemProfile(recs, true)
-	m := make(map[[32]uintptr]int64, n)
-	for _, r := range recs[:n] {
-		m[r.Stack0] += r.AllocObjects
-	}
-	return m
-}
-
-// ourAllocSite is the stack of an allocation that fmnist's code (not a
-// test file) made, or "": the runtime's records for parking goroutines
-// (acquireSudog), refilled now and then, do not count.
-func ourAllocSite(stack [32]uintptr) string {
-	pcs := stack[:]
-	for i, pc := range pcs {
-		if pc == 0 {
-			pcs = pcs[:i]
-			break
-		}
-	}
-	var names []string
-	frames := runtime.CallersFrames(pcs)
-	for {
-		fr, more := frames.Next()
-		names = append(names, fr.Function)
-		switch {
-		case fr.Function == "runtime.acquireSudog":
-			return ""
-		case strings.HasPrefix(fr.Function, "runtime.") || strings.HasPrefix(fr.Function, "internal/runtime/"):
-		case strings.HasPrefix(fr.Function, "github.com/fmnist/fmnist/") && !strings.HasSuffix(fr.File, "_test.go"):
-			return strings.Join(names, " <- ")
-		default:
-			return ""
-		}
-		if !more {
-			return ""
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fmnist/fmnist/internal/alloctest"
 	"github.com/fmnist/fmnist/tensor"
 )
 
@@ -235,11 +236,11 @@ func TestNoAllocs(t *testing.T) {
 			if n := testing.AllocsPerRun(5, infer); n != 0 {
 				t.Errorf("inference, serial: %v allocations", n)
 			}
-			if n := allocsParallel(20, f); n != 0 {
-				t.Errorf("training step, parallel: %v allocations", n)
+			if n, site := allocsParallel(20, f); n != 0 {
+				t.Errorf("training step, parallel: %d allocations in 20 steps, one at %s", n, site)
 			}
-			if n := allocsParallel(20, infer); n != 0 {
-				t.Errorf("inference, parallel: %v allocations", n)
+			if n, site := allocsParallel(20, infer); n != 0 {
+				t.Errorf("inference, parallel: %d allocations in 20 passes, one at %s", n, site)
 			}
 		})
 	}
@@ -250,17 +251,10 @@ func TestNoAllocs(t *testing.T) {
 // one CPU. The GC is off during the count, so that it cannot empty a
 // sync.Pool under the loop. As in AllocsPerRun, the mean is rounded down:
 // a rare allocation of the runtime's is forgiven, one per call is not.
-func allocsParallel(runs int, f func()) uint64 {
+func allocsParallel(runs int, f func()) (int64, string) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	f()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		f()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.Mallocs - before.Mallocs) / uint64(runs)
+	return alloctest.Count(runs, f)
 }
 
 // TestStateDictRoundTrip: loading a trained model's state dict into a
