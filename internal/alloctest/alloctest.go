@@ -9,8 +9,8 @@
 // testing.AllocsPerRun cannot serve either: it runs with GOMAXPROCS 1, so
 // the parallel paths never run.
 //
-// It is imported by tests only. internal/kernels, which imports nothing of
-// ours, has its own copy of the idea in its tests.
+// It is imported by tests only (internal/kernels' tests too: the package
+// itself imports nothing of ours, and this package imports only the runtime).
 package alloctest
 
 import (

@@ -6,9 +6,10 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/fmnist/fmnist/internal/alloctest"
 )
 
 // Helpers shared by the tests of the element-wise, pooling, convolution and
@@ -193,7 +194,7 @@ func TestParSpan(t *testing.T) {
 	}
 }
 
-// ktAllocs returns the allocations made by this package's code while f
+// ktAllocs returns the allocations made by fmnist's code while f
 // runs n times, and where the first was made. It reads the heap profile at
 // a rate of one, so that an allocation is attributed to its call site:
 // MemStats would also count those of the runtime, which allocates now and
@@ -203,73 +204,12 @@ func TestParSpan(t *testing.T) {
 // testing.AllocsPerRun, it leaves GOMAXPROCS alone, so a pool's helpers
 // run beside the caller.
 func ktAllocs(n int, f func()) (count int64, where string) {
-	old := runtime.MemProfileRate
-	runtime.MemProfileRate = 1
-	defer func() { runtime.MemProfileRate = old }()
-	before := ktHeapProfile()
+	defer alloctest.Start()()
+	before := alloctest.Snapshot()
 	for range n {
 		f()
 	}
-	for stack, c := range ktHeapProfile() {
-		if d := c - before[stack]; d > 0 {
-			if fn := ktAllocSite(stack); fn != "" {
-				count += d
-				where = fn
-			}
-		}
-	}
-	return count, where
-}
-
-// ktHeapProfile returns the allocation counts by stack, as of a completed
-// garbage collection.
-func ktHeapProfile() map[[32]uintptr]int64 {
-	runtime.GC()
-	runtime.GC()
-	n, _ := runtime.MemProfile(nil, true)
-	recs := make([]runtime.MemProfileRecord, n+100)
-	n, ok := runtime.MemProfile(recs, true)
-	if !ok {
-		panic("kernels test: heap profile grew while read")
-	}
-	m := make(map[[32]uintptr]int64, n)
-	for _, r := range recs[:n] {
-		m[r.Stack0] += r.AllocObjects
-	}
-	return m
-}
-
-// ktAllocSite returns the stack of an allocation if this package's code
-// (not a test file) made it, or "". The runtime's records for goroutines
-// that park (acquireSudog, for a helper of the pool, or the caller waiting
-// for one) do not count: the runtime allocates them now and then to refill
-// a per-P cache, however often the kernels allocate.
-func ktAllocSite(stack [32]uintptr) string {
-	pcs := stack[:]
-	for i, pc := range pcs {
-		if pc == 0 {
-			pcs = pcs[:i]
-			break
-		}
-	}
-	var names []string
-	frames := runtime.CallersFrames(pcs)
-	for {
-		fr, more := frames.Next()
-		names = append(names, fr.Function)
-		switch {
-		case fr.Function == "runtime.acquireSudog":
-			return ""
-		case strings.HasPrefix(fr.Function, "runtime.") || strings.HasPrefix(fr.Function, "internal/runtime/"):
-		case strings.HasPrefix(fr.Function, "github.com/fmnist/fmnist/internal/kernels.") && !strings.HasSuffix(fr.File, "_test.go"):
-			return strings.Join(names, " <- ")
-		default:
-			return ""
-		}
-		if !more {
-			return ""
-		}
-	}
+	return alloctest.Ours(before, alloctest.Snapshot())
 }
 
 // ktAllocCalls is how many calls an allocation test counts over.
