@@ -234,16 +234,15 @@ type stateEntry struct {
 	param *Param    // for a trainable parameter
 }
 
-// export writes src (internal layout) into dst (PyTorch's layout).
-func (e *stateEntry) export(dst, src []float32) {
+// pairs calls f(pt, in) for every element of a permuted entry (linearT or
+// convOIHW): its index in PyTorch's layout and in the internal one.
+func (e *stateEntry) pairs(f func(pt, in int)) {
 	switch e.kind {
-	case plain:
-		copy(dst, src)
 	case linearT:
 		out, in := e.shape[0], e.shape[1]
 		for o := range out {
 			for i := range in {
-				dst[o*in+i] = src[i*out+o]
+				f(o*in+i, i*out+o)
 			}
 		}
 	case convOIHW:
@@ -251,10 +250,20 @@ func (e *stateEntry) export(dst, src []float32) {
 		for o := range co {
 			for c := range ci {
 				for t := range 9 {
-					dst[(o*ci+c)*9+t] = src[(t*ci+c)*co+o]
+					f((o*ci+c)*9+t, (t*ci+c)*co+o)
 				}
 			}
 		}
+	}
+}
+
+// export writes src (internal layout) into dst (PyTorch's layout).
+func (e *stateEntry) export(dst, src []float32) {
+	switch e.kind {
+	case plain:
+		copy(dst, src)
+	case linearT, convOIHW:
+		e.pairs(func(pt, in int) { dst[pt] = src[in] })
 	case counter:
 		dst[0] = float32(*e.count)
 	}
@@ -266,22 +275,8 @@ func (e *stateEntry) load(src []float32) {
 	switch e.kind {
 	case plain:
 		copy(dst, src)
-	case linearT:
-		out, in := e.shape[0], e.shape[1]
-		for o := range out {
-			for i := range in {
-				dst[i*out+o] = src[o*in+i]
-			}
-		}
-	case convOIHW:
-		co, ci := e.shape[0], e.shape[1]
-		for o := range co {
-			for c := range ci {
-				for t := range 9 {
-					dst[(t*ci+c)*co+o] = src[(o*ci+c)*9+t]
-				}
-			}
-		}
+	case linearT, convOIHW:
+		e.pairs(func(pt, in int) { dst[in] = src[pt] })
 	case counter:
 		*e.count = int64(src[0])
 	}
