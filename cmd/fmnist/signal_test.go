@@ -161,7 +161,7 @@ func interrupt(t *testing.T, sig os.Signal, at string, args ...string) []string 
 	}
 	const how = "; resume with: "
 	i := strings.Index(last, how)
-	if !strings.HasPrefix(last, "fmnist "+args[0]+": train: interrupted in ") || i < 0 {
+	if !strings.HasPrefix(last, "fmnist "+args[0]+": fit: interrupted in ") || i < 0 {
 		t.Fatalf("last line %q does not say how to resume", last)
 	}
 	t.Logf("stopped: %s", last)

@@ -99,7 +99,7 @@ func TestRunInTerminal(t *testing.T) {
 			}
 		}
 		text := strings.Join(lines, "\n")
-		for _, want := range []string{"\n== MLP, stage 1 of 3: 2 epochs", "\n== CNN, stage 2 of 3", "\n== CNN+MLP head, stage 3 of 3",
+		for _, want := range []string{"\n== MLP, stage 1 of 3: 2 epochs", "\n== CNN, stage 2 of 3", "\n== cnn_mlp, stage 3 of 3",
 			"\nmlp     epoch 2/2  train loss", "\ncnn     epoch 1/2", "\ncnn_mlp epoch 2/2", "with val", "\nwrote OUT in ", "\nmlp          25482      2       2", "\ncnn time to val acc:"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%d columns: the screen lacks %q", cols, want)
