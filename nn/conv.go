@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/fmnist/fmnist/tensor"
 )
@@ -68,6 +70,7 @@ type Conv2D struct {
 
 	algo  int       // the algorithm of the last Forward
 	u, du []float32 // the Winograd transform of the weight, and its gradient
+	uOf   []float32 // in eval mode, the weight u was made from; empty when u is stale
 	ws    winoScratch
 }
 
@@ -97,6 +100,39 @@ func (l *Conv2D) WithoutInputGrad() *Conv2D { l.noDX = true; return l }
 // chunk is the number of images per im2col chunk at this spatial size.
 func (l *Conv2D) chunk(hw int) int { return max(1, convChunkFloats/max(hw*9*l.Cin, 1)) }
 
+// winoU makes l.u the Winograd transform of the weight. In eval mode it is
+// kept with a copy of the weight it came from and made again only when the
+// weight's bits differ, so that inference, one image at a time above all,
+// does not redo it per call (it was a third of a one-image forward pass);
+// comparing the bits, not a version number, means no writer of the weight
+// can leave it stale. Training changes the weight every step, so there it
+// is made every call, as Backward expects.
+func (l *Conv2D) winoU(train bool) {
+	w := l.Weight.Value.Data
+	if !train && len(l.uOf) == len(w) && sameBits(l.uOf, w) {
+		return
+	}
+	l.u = grow(l.u, 16*l.Cin*l.Cout)
+	winoWeights(l.u, w, l.Cin, l.Cout)
+	l.uOf = l.uOf[:0]
+	if !train {
+		l.uOf = append(l.uOf, w...)
+	}
+}
+
+// sameBits reports whether a and b hold the same bits (unlike ==, it tells
+// -0 from +0 and finds a NaN equal to itself).
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a)),
+		unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b)))
+}
+
 // Forward convolves x (B, H, W, Cin).
 func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	tensor.MustShape("nn: conv input", x, -1, -1, -1, l.Cin)
@@ -107,8 +143,7 @@ func (l *Conv2D) Forward(x *tensor.Tensor, train bool) *tensor.Tensor {
 	l.kept = false
 	switch l.algo = convChoose(h, w, l.Cin); l.algo {
 	case algoWinograd:
-		l.u = grow(l.u, 16*l.Cin*l.Cout)
-		winoWeights(l.u, l.Weight.Value.Data, l.Cin, l.Cout)
+		l.winoU(train)
 		winoConv(l.y.Data, x.Data, l.u, l.bias(), n, h, w, l.Cin, l.Cout, l.relu, &l.ws)
 		return l.y
 	case algoTaps:

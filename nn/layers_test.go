@@ -337,3 +337,40 @@ func TestConvChoose(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradCacheFollowsWeights: in eval mode a convolution reuses its
+// Winograd transform of the weight, but only while the weight's bits are
+// the ones it was made from; a weight changed in place, by anything, is
+// seen at the next forward pass.
+func TestWinogradCacheFollowsWeights(t *testing.T) {
+	spec := Spec{Kind: "cnn", Widths: []int{4, 8}, Classes: 3}
+	m := MustBuild(spec, 1)
+	x, _ := synthetic(2, 3, 2, 8, 8, 1)
+	var wino *Conv2D
+	for _, l := range m.layers {
+		if c, ok := l.(*Conv2D); ok && convChoose(8, 8, c.Cin) == algoWinograd {
+			wino = c
+		}
+	}
+	if wino == nil {
+		t.Fatal("no Winograd convolution in the model")
+	}
+	y1 := slices.Clone(m.Forward(x, false).Data)
+	if !equalBits(y1, m.Forward(x, false).Data) {
+		t.Fatal("two eval passes differ")
+	}
+	for _, v := range []float32{0.5, 0} {
+		wino.Weight.Value.Data[3] = v // in place, telling no one
+		got := slices.Clone(m.Forward(x, false).Data)
+		fresh := MustBuild(spec, 2)
+		if err := fresh.LoadStateDict(m.StateDict()); err != nil {
+			t.Fatal(err)
+		}
+		if want := fresh.Forward(x, false).Data; !equalBits(got, want) {
+			t.Fatalf("weight[3] = %v: the eval pass used a stale transform", v)
+		}
+		if equalBits(got, y1) {
+			t.Fatalf("weight[3] = %v changed nothing", v)
+		}
+	}
+}

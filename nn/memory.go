@@ -18,6 +18,11 @@ func (m Memory) Total() float64 { return m.Params + m.Activations + m.Scratch }
 // slots (Adam), the best epoch's weights and a moving average.
 const trainParamCopies = 6
 
+// Copies of the weights in inference: the value, a convolution's Winograd
+// transform (16/9 of its weight) and the copy of the weight it was made
+// from, which the layer keeps to reuse it.
+const inferParamCopies = 4
+
 // Buffers per activation while training: the output, the gradient that
 // flows back, and the pre-activation or mask a layer keeps for backward.
 const trainActCopies = 3
@@ -78,6 +83,8 @@ func (s Spec) MemoryBytes(batch int, train bool) (Memory, error) {
 	if train {
 		m.Params *= trainParamCopies
 		m.Activations *= trainActCopies
+	} else {
+		m.Params *= inferParamCopies
 	}
 	return m, nil
 }
