@@ -130,6 +130,14 @@ func Run(opt Options, version string) (*Report, error) {
 	return rep, nil
 }
 
+// TrainImgPerS is the training images per second of a model of that spec
+// over steps timed steps of Batch random images, as the /train rows
+// measure it: the yardstick a real epoch's speed is held to.
+func TrainImgPerS(spec nn.Spec, steps int) (float64, error) {
+	tr, _, _, err := timeModel(spec, steps)
+	return tr, err
+}
+
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 
 // batches makes n random batches: inputs from a normal distribution and

@@ -213,8 +213,8 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-// TestPresets: every preset is a valid config, and the quick one is
-// quicker than the default in every stage.
+// TestPresets: every preset is a valid config, the quick one is quicker
+// than the default in every stage and the long one longer.
 func TestPresets(t *testing.T) {
 	for _, name := range PresetNames() {
 		c, ok := Preset(name)
@@ -225,13 +225,13 @@ func TestPresets(t *testing.T) {
 			t.Errorf("preset %s: %v", name, err)
 		}
 	}
-	q, d := QuickConfig(), DefaultConfig()
+	q, d, l := QuickConfig(), DefaultConfig(), LongConfig()
 	for _, s := range []struct {
-		name string
-		q, d Stage
-	}{{"mlp", q.MLP, d.MLP}, {"cnn", q.CNN, d.CNN}, {"cnn_mlp", q.CNNMLP, d.CNNMLP}} {
-		if s.q.Train.Epochs >= s.d.Train.Epochs {
-			t.Errorf("%s: quick has %d epochs, default %d", s.name, s.q.Train.Epochs, s.d.Train.Epochs)
+		name    string
+		q, d, l Stage
+	}{{"mlp", q.MLP, d.MLP, l.MLP}, {"cnn", q.CNN, d.CNN, l.CNN}, {"cnn_mlp", q.CNNMLP, d.CNNMLP, l.CNNMLP}} {
+		if s.q.Train.Epochs >= s.d.Train.Epochs || s.d.Train.Epochs >= s.l.Train.Epochs {
+			t.Errorf("%s: quick has %d epochs, default %d, long %d", s.name, s.q.Train.Epochs, s.d.Train.Epochs, s.l.Train.Epochs)
 		}
 	}
 }

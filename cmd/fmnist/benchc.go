@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/fmnist/fmnist/bench"
 )
@@ -23,17 +25,41 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			"plain 784-512-256-10 MLP, and cnn-ref, the default CNN (32-64-128-256-256) without batch norm\n"+
 			"(cnn-ref-bn with it); and SGEMM at 1024³ and at sizes those models use. Also reports the allocations\n"+
 			"and bytes per training step once warm, and the peak resident memory of the whole process so far\n"+
-			"(a high-water mark: a row's figure includes the rows before it).")
+			"(a high-water mark: a row's figure includes the rows before it).\n\n"+
+			"With --to-accuracy it instead trains a model of a preset for real (the same bits as that model in\n"+
+			"`fmnist run` with the same flags) and reports the wall seconds until its validation accuracy first\n"+
+			"reaches each mark, the time to accuracy by which a recipe is judged, e.g.\n"+
+			"  fmnist bench --to-accuracy                 the default CNN to 93%, 94% and 94.5%\n"+
+			"  fmnist bench --to-accuracy --preset quick --marks 92,93")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	only := fs.String("only", "", "run only the rows whose name starts with this, e.g. cnn-ref or sgemm")
 	addMemBudget(fs)
 	mlpSteps := fs.Int("mlp-steps", 40, "timed MLP steps")
 	cnnSteps := fs.Int("cnn-steps", 12, "timed CNN steps")
+	var acc toAccFlags
+	acc.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	var clash []string
+	fs.Visit(func(f *flag.Flag) {
+		isRows := f.Name == "only" || f.Name == "mlp-steps" || f.Name == "cnn-steps"
+		isAcc := f.Name != "to-accuracy" && f.Name != "json" && f.Name != "mem-budget" && !isRows
+		if (isRows && acc.on) || (isAcc && !acc.on) {
+			clash = append(clash, "--"+f.Name)
+		}
+	})
+	if len(clash) > 0 {
+		if acc.on {
+			return usageErrorf("%s: not with --to-accuracy", strings.Join(clash, ", "))
+		}
+		return usageErrorf("%s: only with --to-accuracy", strings.Join(clash, ", "))
+	}
+	if acc.on {
+		return benchToAccuracy(&acc, *asJSON, stdout, stderr)
 	}
 	if *mlpSteps <= 0 || *cnnSteps <= 0 {
 		return usageErrorf("--mlp-steps and --cnn-steps must be positive")

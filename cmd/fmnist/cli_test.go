@@ -172,8 +172,8 @@ func TestCLIErrors(t *testing.T) {
 		{"run: negative epochs", []string{"run", "--epochs", "-1", "--out", out()}, 2, "--epochs -1", false},
 		{"run: negative subset", []string{"run", "--subset", "-5", "--out", out()}, 2, "--subset -5", false},
 		{"run: negative seed", []string{"run", "--seed", "-7", "--out", out()}, 2, "--seed -7", false},
-		{"run: unknown preset", []string{"run", "--preset", "fast", "--out", out()}, 2, `--preset "fast": want default or quick`, false},
-		{"train: unknown preset", []string{"train", "cnn", "--preset", "", "--out", out()}, 2, `--preset "": want default or quick`, false},
+		{"run: unknown preset", []string{"run", "--preset", "fast", "--out", out()}, 2, `--preset "fast": want default or long or quick`, false},
+		{"train: unknown preset", []string{"train", "cnn", "--preset", "", "--out", out()}, 2, `--preset "": want default or long or quick`, false},
 		{"run: resume with preset", []string{"run", "--resume", f.runDir, "--preset", "quick"}, 2, "--preset: --resume continues", false},
 		{"run: keep zero", []string{"run", "--keep", "0"}, 2, "--keep 0: want at least 1", false},
 		{"run: keep negative", []string{"run", "--keep", "-2"}, 2, "--keep -2", false},
@@ -260,6 +260,12 @@ func TestCLIErrors(t *testing.T) {
 		{"bench: nothing matches", []string{"bench", "--only", "lstm"}, 2, `--only "lstm" matches no benchmark`, false},
 		{"bench: nonsense flag", []string{"bench", "--turbo"}, 2, "flag provided but not defined: -turbo", false},
 		{"bench: stray argument", []string{"bench", "now"}, 2, `unexpected argument "now"`, false},
+		{"bench: recipe without --to-accuracy", []string{"bench", "--seed", "3", "--marks", "90"}, 2, "--marks, --seed: only with --to-accuracy", false},
+		{"bench: rows with --to-accuracy", []string{"bench", "--to-accuracy", "--only", "sgemm"}, 2, "--only: not with --to-accuracy", false},
+		{"bench: bad marks", []string{"bench", "--to-accuracy", "--marks", "93,x"}, 2, `--marks "93,x": want percentages`, false},
+		{"bench: mark over 100", []string{"bench", "--to-accuracy", "--marks", "101"}, 2, `--marks "101"`, false},
+		{"bench: accuracy of cnn_mlp", []string{"bench", "--to-accuracy", "--model", "cnn_mlp"}, 2, `--model "cnn_mlp": want cnn or mlp`, false},
+		{"bench: unknown preset", []string{"bench", "--to-accuracy", "--preset", "fast"}, 2, `--preset "fast"`, false},
 
 		{"predict: arguments swapped", []string{"predict", f.file, f.model}, 1, "the model file comes first: fmnist predict MODEL.safetensors IMAGE...", false},
 

@@ -34,8 +34,9 @@ func TestEvalTTA(t *testing.T) {
 
 // --preset picks the recipe that --config and the other flags then change.
 func TestResolvePreset(t *testing.T) {
-	for name, want := range map[string]pipeline.RunConfig{"default": pipeline.DefaultConfig(), "quick": pipeline.QuickConfig()} {
-		c := commonFlags{preset: name, seed: -1, out: t.TempDir()}
+	for name, want := range map[string]pipeline.RunConfig{"default": pipeline.DefaultConfig(), "quick": pipeline.QuickConfig(),
+		"long": pipeline.LongConfig()} {
+		c := commonFlags{recipe: recipe{preset: name, seed: -1}, out: t.TempDir()}
 		got, err := c.resolve()
 		if err != nil {
 			t.Fatal(err)
@@ -44,7 +45,7 @@ func TestResolvePreset(t *testing.T) {
 			t.Errorf("--preset %s: %+v, want %+v", name, got, want)
 		}
 	}
-	c := commonFlags{preset: "quick", seed: 4, epochs: 2, out: t.TempDir()}
+	c := commonFlags{recipe: recipe{preset: "quick", seed: 4, epochs: 2}, out: t.TempDir()}
 	got, err := c.resolve()
 	if err != nil {
 		t.Fatal(err)

@@ -34,13 +34,9 @@ func init() {
 // share.
 type commonFlags struct {
 	dataFlags
+	recipe
 	stdout, stderr io.Writer
 
-	config string
-	preset string
-	seed   int64
-	epochs int
-	subset int
 	out    string
 	keep   int
 	resume string
@@ -56,14 +52,64 @@ func (c *commonFlags) release() { c.lock.Release() }
 // uses the config saved in the run folder.
 var recipeFlags = []string{"config", "preset", "seed", "epochs", "subset", "out", "backbone"}
 
+// recipe are the flags that choose what is trained and on what.
+type recipe struct {
+	config string
+	preset string
+	seed   int64
+	epochs int
+	subset int
+}
+
+func (r *recipe) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.preset, "preset", "default", "recipe to start from: "+strings.Join(pipeline.PresetNames(), ", ")+
+		" (quick: a few epochs each, minutes instead of the default's half hour and more; long: the most this"+
+		" architecture gets, about 70 minutes; --config changes any of them further)")
+	fs.StringVar(&r.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
+	fs.Int64Var(&r.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
+	fs.IntVar(&r.epochs, "epochs", 0, "epochs for every model, overriding the config (0: the config's)")
+	fs.IntVar(&r.subset, "subset", 0, "train on only the first N training images, for a quick try (0: all)")
+}
+
+// runConfig builds the run config from the preset, the config file and
+// the flags, and checks it.
+func (r *recipe) runConfig() (pipeline.RunConfig, error) {
+	cfg, ok := pipeline.Preset(r.preset)
+	if !ok {
+		return cfg, usageErrorf("--preset %q: want %s", r.preset, strings.Join(pipeline.PresetNames(), " or "))
+	}
+	if r.config != "" {
+		var err error
+		if cfg, err = pipeline.ReadConfig(r.config, cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if r.seed >= 0 {
+		cfg.Seed = uint64(r.seed)
+	} else if r.seed != -1 {
+		return cfg, usageErrorf("--seed %d: want 0 or more", r.seed)
+	}
+	if r.epochs < 0 {
+		return cfg, usageErrorf("--epochs %d: want a positive number", r.epochs)
+	}
+	if r.epochs > 0 {
+		cfg.MLP.Train.Epochs, cfg.CNN.Train.Epochs, cfg.CNNMLP.Train.Epochs = r.epochs, r.epochs, r.epochs
+	}
+	if r.subset < 0 {
+		return cfg, usageErrorf("--subset %d: want a positive number", r.subset)
+	}
+	if r.subset > 0 {
+		cfg.Subset = r.subset
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageErrorf("%v", err)
+	}
+	return cfg, cfg.CheckMemory()
+}
+
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	c.dataFlags.register(fs)
-	fs.StringVar(&c.preset, "preset", "default", "recipe to start from: "+strings.Join(pipeline.PresetNames(), " or ")+
-		" (quick: a few epochs each, minutes instead of the default's half hour and more; --config changes it further)")
-	fs.StringVar(&c.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
-	fs.Int64Var(&c.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
-	fs.IntVar(&c.epochs, "epochs", 0, "epochs for every model, overriding the config (0: the config's)")
-	fs.IntVar(&c.subset, "subset", 0, "train on only the first N training images, for a quick try (0: all)")
+	c.recipe.register(fs)
 	fs.StringVar(&c.out, "out", "", "output folder, new or empty (default runs/<timestamp>)")
 	fs.IntVar(&c.keep, "keep", 2, "checkpoints to keep under OUT/checkpoints (one is written at the end of every epoch)")
 	fs.StringVar(&c.resume, "resume", "", "continue the interrupted run in this folder from its last checkpoint, with its config")
@@ -104,46 +150,15 @@ func (c *commonFlags) check(fs *flag.FlagSet, nargs int) error {
 // resolve builds the run config from defaults, the config file and flags,
 // and prepares a new output folder.
 func (c *commonFlags) resolve() (pipeline.RunConfig, error) {
-	cfg, ok := pipeline.Preset(c.preset)
-	if !ok {
-		return cfg, usageErrorf("--preset %q: want %s", c.preset, strings.Join(pipeline.PresetNames(), " or "))
-	}
-	if c.config != "" {
-		var err error
-		if cfg, err = pipeline.ReadConfig(c.config, cfg); err != nil {
-			return cfg, err
-		}
-	}
-	if c.seed >= 0 {
-		cfg.Seed = uint64(c.seed)
-	} else if c.seed != -1 {
-		return cfg, usageErrorf("--seed %d: want 0 or more", c.seed)
-	}
-	if c.epochs < 0 {
-		return cfg, usageErrorf("--epochs %d: want a positive number", c.epochs)
-	}
-	if c.epochs > 0 {
-		cfg.MLP.Train.Epochs, cfg.CNN.Train.Epochs, cfg.CNNMLP.Train.Epochs = c.epochs, c.epochs, c.epochs
-	}
-	if c.subset < 0 {
-		return cfg, usageErrorf("--subset %d: want a positive number", c.subset)
-	}
-	if c.subset > 0 {
-		cfg.Subset = c.subset
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usageErrorf("%v", err)
-	}
-	if err := cfg.CheckMemory(); err != nil {
+	cfg, err := c.runConfig()
+	if err != nil {
 		return cfg, err
 	}
 	if c.out == "" {
-		var err error
 		if c.out, err = newRunDir("runs", time.Now()); err != nil {
 			return cfg, err
 		}
 	}
-	var err error
 	c.lock, err = newOut(c.out)
 	return cfg, err
 }
