@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fmnist/fmnist/checkpoint"
@@ -102,7 +103,46 @@ type Loaded struct {
 	Meta      map[string]string
 }
 
-func buildFrom(path string, meta map[string]string, key string) (*nn.Model, error) {
+// numbersIn is how many numbers f holds in the tensors named with prefix.
+func numbersIn(f *checkpoint.File, prefix string) int {
+	n := 0
+	for _, t := range f.Tensors {
+		if strings.HasPrefix(t.Name, prefix) {
+			n += len(t.F32) + len(t.I64)
+		}
+	}
+	return n
+}
+
+// minWeights is how many numbers the weight matrices of s alone hold: a
+// file that holds fewer cannot be a model of s. Checked before Build, it
+// keeps a small file from making Build allocate and initialise a model
+// that the file's own tensors could never fill.
+func minWeights(s nn.Spec) float64 {
+	s, err := s.Normalize()
+	if err != nil {
+		return 0
+	}
+	var n float64
+	if s.Kind == "mlp" {
+		in := float64(s.In)
+		for _, h := range append(slices.Clone(s.Hidden), s.Classes) {
+			n += in * float64(h)
+			in = float64(h)
+		}
+		return n
+	}
+	c := float64(s.In)
+	for _, w := range s.Widths {
+		n += 9 * c * float64(w)
+		c = float64(w)
+	}
+	return n + c*float64(s.Classes)
+}
+
+// buildFrom builds the model that metadata key of the file at path
+// describes, if the file holds numbers enough for it (have).
+func buildFrom(path string, meta map[string]string, key string, have int) (*nn.Model, error) {
 	js, ok := meta[key]
 	if !ok {
 		return nil, fmt.Errorf("model: %s: no %q in the metadata: not an fmnist model file", path, key)
@@ -116,6 +156,9 @@ func buildFrom(path string, meta map[string]string, key string) (*nn.Model, erro
 	}
 	if err := CheckMemory(key, s, EvalBatch, false, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if need := minWeights(s); float64(have) < need {
+		return nil, fmt.Errorf("model: %s: %q describes %.0f weights, the file holds %d numbers", path, key, need, have)
 	}
 	m, err := nn.Build(s, 0)
 	if err != nil {
@@ -136,7 +179,7 @@ func LoadModel(path string) (*Loaded, error) {
 	l := &Loaded{Kind: f.Metadata["kind"], Meta: f.Metadata}
 	switch l.Kind {
 	case "mlp", "cnn":
-		m, err := buildFrom(path, f.Metadata, "arch")
+		m, err := buildFrom(path, f.Metadata, "arch", numbersIn(f, ""))
 		if err != nil {
 			return nil, err
 		}
@@ -145,11 +188,11 @@ func LoadModel(path string) (*Loaded, error) {
 		}
 		l.Model, l.Predictor = m, nn.Eval{Model: m}
 	case "cnn_mlp":
-		cnn, err := buildFrom(path, f.Metadata, "cnn_arch")
+		cnn, err := buildFrom(path, f.Metadata, "cnn_arch", numbersIn(f, "cnn."))
 		if err != nil {
 			return nil, err
 		}
-		head, err := buildFrom(path, f.Metadata, "mlp_arch")
+		head, err := buildFrom(path, f.Metadata, "mlp_arch", numbersIn(f, "mlp."))
 		if err != nil {
 			return nil, err
 		}
