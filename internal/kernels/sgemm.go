@@ -18,8 +18,10 @@ import (
 // kc depends only on k, so every element is the same chain of fused
 // multiply-adds whatever the split, the kernel or GOMAXPROCS: the result is
 // the same to the bit. A C narrower than a tile (and much taller) is
-// computed as Cᵀ = op(B)ᵀ·op(A)ᵀ and transposed back; that choice depends
-// on the shape alone.
+// computed as Cᵀ = op(B)ᵀ·op(A)ᵀ and transposed back, and a C of one row
+// with B not transposed by a row kernel that reads B in place (see
+// sgemm_row.go), with each element's arithmetic unchanged; those choices
+// depend on the shape alone.
 //
 // Unlike SgemmRef, a zero alpha or k returns beta·C without reading A and B
 // (the BLAS convention), and a leading dimension smaller than the stored
@@ -84,6 +86,10 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 		return
 	}
 	if kern == nil {
+		if g.m == 1 && !g.transB && sgemmKernels[0].row != nil {
+			sgemmRow(sgemmKernels[0], g, bias, relu)
+			return
+		}
 		if g.transA && sgemmNarrow(g.m, g.n) {
 			sgemmTransposed(how, g, bias, relu)
 			return
