@@ -132,3 +132,35 @@ func firstDiff(x, y []float32) int {
 	}
 	return -1
 }
+
+// TestBiasTileSpecials checks the fused bias and ReLU against
+// AddBiasReLURef to the bit on signed zeros, NaNs and infinities, in
+// tiles wider and narrower than a vector, with a stride.
+func TestBiasTileSpecials(t *testing.T) {
+	t.Parallel()
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	vals := []float32{negZero, 0, nan, -1, 1, -inf, inf, 1e-45, -1e-45, 3}
+	for _, w := range []int{1, 7, 8, 9, 17, 32} {
+		for _, relu := range []bool{false, true} {
+			const h, ldc = 3, 40
+			c := make([]float32, (h-1)*ldc+w)
+			bias := make([]float32, w)
+			for i := range c {
+				c[i] = vals[i%len(vals)]
+			}
+			for i := range bias {
+				bias[i] = vals[(3*i+1)%len(vals)]
+			}
+			want := slices.Clone(c)
+			biasTile(c, ldc, h, w, bias, relu)
+			for r := 0; r < h; r++ {
+				AddBiasReLURef(want[r*ldc:r*ldc+w], bias, 1, w, relu)
+			}
+			if i := firstDiff(c, want); i >= 0 {
+				t.Fatalf("w=%d relu=%v: at %d got %g, want %g", w, relu, i, c[i], want[i])
+			}
+		}
+	}
+}
