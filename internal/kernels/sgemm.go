@@ -99,7 +99,7 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 	j := sgemmJob{sgemmArgs: g, bias: bias, relu: relu, kern: kern}
 	j.kc = balance(g.k, kern.kc, 1)
 	j.direct = how.direct.a(kern, g.transA, g.lda)
-	j.directB = how.direct.b(kern, g.transB, g.m)
+	j.directB = how.direct.b(kern, g.transB, g.m, j.direct)
 	j.tm, j.tn = sgemmGrid(kern, g.m, g.n, g.k, procs, j.direct)
 	tasks := j.tm * j.tn
 	p := how.pool
