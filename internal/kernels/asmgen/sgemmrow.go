@@ -41,9 +41,15 @@ var rowWidths = []rowTile{
 
 const rowParams = "k int, a, b, c *float32, alpha, beta float32, csa, ldb int"
 
+// rowPrefetch is how many rows of B ahead each step asks for: B is read
+// once, from L2 or beyond, and its rows are a stride apart. Thread CPU
+// time of the reference MLP's first two layers at batch 1 on the loaded
+// Zen 5: 17.1 and 4.6 µs without, 15 and 2.7 µs with 4 or 8 rows ahead.
+const rowPrefetch = 8
+
 // General-purpose registers: k in CX, A in SI advancing by R14 (csa bytes),
 // B's row in DI advancing by R11 (ldb bytes), C in DX, BX counts the
-// unrolled iterations.
+// unrolled iterations, R9 holds rowPrefetch rows of B in bytes.
 
 // sgemmRowFile writes the one-row kernels.
 func sgemmRowFile() *file {
@@ -70,9 +76,13 @@ func (t rowTile) write(f *file) {
 	for q := range t.nv {
 		f.ins(t.zero, t.acc(q), t.acc(q), t.acc(q))
 	}
+	f.insc(fmt.Sprintf("%d rows of B ahead, in bytes", rowPrefetch), "IMUL3Q", imm(rowPrefetch), "R11", "R9")
 	rowLoops(f, func(s int) {
 		f.ins("VBROADCASTSS", "(SI)", t.bc(s))
 		for q := range t.nv {
+			if q*t.vbytes()%64 == 0 {
+				f.ins("PREFETCHT0", memx(q*t.vbytes(), "DI", "R9", 1))
+			}
 			f.ins("VFMADD231PS", t.bAddr(q), t.bc(s), t.acc(q))
 		}
 		f.ins("ADDQ", "R14", "SI")
