@@ -109,6 +109,7 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 	if tasks > 1 && procs > 1 && p.mu.TryLock() {
 		p.slots.sgemm = j
 		p.slots.sgemm.spaces = p.gemmSpaces(min(procs, tasks))
+		p.slots.sgemm.packEdge(p.slots.sgemm.spaces[0])
 		p.region(&p.slots.sgemm, tasks, procs)
 		p.slots.sgemm = sgemmJob{}
 		p.mu.Unlock()
