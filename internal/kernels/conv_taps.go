@@ -12,7 +12,8 @@ package kernels
 //
 // Tasks are output pixels (forward), or input pixels and taps (backward),
 // each a fixed sequence of GEMMs on one goroutine, so the bits do not
-// depend on scheduling.
+// depend on scheduling. A single image is one task that goes tap by tap,
+// with each output's sequence unchanged.
 
 // tapPairs calls f(t, other) for the taps t of pixel p (flat in an h × w
 // image) whose other end lies inside the image, in tap order; other is the
