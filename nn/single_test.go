@@ -41,3 +41,32 @@ func TestSingleImageIsBatchRow(t *testing.T) {
 		})
 	}
 }
+
+// TestNoAllocsSingleImage: the eval-mode forward pass of one image, as a
+// server runs it, allocates nothing in steady state, serial or parallel.
+func TestNoAllocsSingleImage(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	for _, name := range []string{"mlp-ref", "cnn-ref"} {
+		t.Run(name, func(t *testing.T) {
+			if name != "mlp-ref" && testing.Short() {
+				t.Skip("short")
+			}
+			s, err := RefSpec(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := MustBuild(s, 1)
+			x, _ := synthetic(3, 10, 1, 28, 28, 1)
+			infer := func() { m.Forward(x, false) }
+			infer()
+			if n := testing.AllocsPerRun(5, infer); n != 0 {
+				t.Errorf("serial: %v allocations", n)
+			}
+			if n, site := allocsParallel(20, infer); n != 0 {
+				t.Errorf("parallel: %d allocations in 20 passes, one at %s", n, site)
+			}
+		})
+	}
+}
