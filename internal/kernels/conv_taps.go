@@ -12,7 +12,8 @@ package kernels
 //
 // Tasks are output pixels (forward), or input pixels and taps (backward),
 // each a fixed sequence of GEMMs on one goroutine, so the bits do not
-// depend on scheduling.
+// depend on scheduling. A single image is one task that goes tap by tap,
+// with each output's sequence unchanged.
 
 // tapPairs calls f(t, other) for the taps t of pixel p (flat in an h × w
 // image) whose other end lies inside the image, in tap order; other is the
@@ -53,6 +54,13 @@ func (e exec) Conv3x3Taps(y, x, wt, bias []float32, n, h, w, cin, cout int, relu
 		return
 	}
 	j := tapsFwdJob{k: e.k, pool: e.pool, y: y, x: x, w: wt, bias: bias, n: n, h: h, wd: w, cin: cin, cout: cout, relu: relu}
+	if n == 1 {
+		// One image: one task, tap by tap (see one).
+		j.gemm = getSpace()
+		j.one(j.gemm)
+		putSpace(j.gemm)
+		return
+	}
 	if !parRun(e, &e.pool.slots.tapsFwd, j, h*w, n*h*w*9*cin*cout) {
 		j.gemm = getSpace()
 		for o := 0; o < h*w; o++ {
@@ -91,6 +99,48 @@ func (j *tapsFwdJob) task(o, w int) {
 	if j.bias != nil || j.relu {
 		stridedBiasReLU(j.k, yo, j.bias, j.n, j.cout, hw*j.cout, j.relu)
 	}
+}
+
+// one computes a single image tap by tap rather than pixel by pixel: a
+// tap's block of the weight is then read from memory once for all the
+// pixels it joins, not once per pixel. Each output still receives its taps
+// in tap order, the first with beta 0, so it has the bits of the
+// pixel-by-pixel order. It runs on one goroutine. Thread CPU time on the
+// loaded Zen 5 for 3×3 and 256 → 256 channels: 138 µs pixel by pixel, 98
+// µs tap by tap, 129 µs in two halves of the channels (narrower row
+// kernels); nn's cnn-ref latency1, medians of 7 alternated: 0.83 ms so,
+// 0.92 ms with the two halves on the pool, 0.90 ms pixel by pixel on it.
+func (j *tapsFwdJob) one(ws *sgemmWorkspace) {
+	hw, cc := j.h*j.wd, j.cin*j.cout
+	if j.cin == 0 {
+		clear(j.y[:hw*j.cout])
+	}
+	for tap := 0; tap < 9 && j.cin > 0; tap++ {
+		for o := 0; o < hw; o++ {
+			i, ok := tapInput(o, tap, j.h, j.wd)
+			if !ok {
+				continue
+			}
+			beta := float32(0)
+			for earlier := 0; earlier < tap; earlier++ {
+				if _, ok := tapInput(o, earlier, j.h, j.wd); ok {
+					beta = 1
+					break
+				}
+			}
+			gemm1(ws, false, false, 1, j.cout, j.cin, j.x[i*j.cin:], j.cin, j.w[tap*cc:], j.cout, beta, j.y[o*j.cout:], j.cout)
+		}
+	}
+	if j.bias != nil || j.relu {
+		stridedBiasReLU(j.k, j.y, j.bias, hw, j.cout, j.cout, j.relu)
+	}
+}
+
+// tapInput returns the input pixel that tap t joins to output pixel o of
+// an h × w image, and whether it lies inside the image.
+func tapInput(o, t, h, w int) (int, bool) {
+	qy, qx := o/w+t/3-1, o%w+t%3-1
+	return qy*w + qx, qy >= 0 && qy < h && qx >= 0 && qx < w
 }
 
 // stridedBiasReLU adds bias (nil for none) to rows of cols floats, stride

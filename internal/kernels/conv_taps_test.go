@@ -69,6 +69,40 @@ func TestConv3x3Taps(t *testing.T) {
 	}
 }
 
+// TestConv3x3TapsOneImage checks that an image convolved alone, which
+// goes through the taps one at a time, gets to the bit its values in a
+// batch, which goes pixel by pixel, on every path, with guard bands.
+func TestConv3x3TapsOneImage(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, sh := range [][4]int{{3, 3, 16, 24}, {3, 3, 64, 256}, {2, 3, 7, 300}, {4, 4, 9, 130}, {1, 1, 5, 3}, {3, 3, 0, 40}} {
+		h, w, cin, cout := sh[0], sh[1], sh[2], sh[3]
+		const n = 3
+		for _, relu := range []bool{false, true} {
+			for _, withBias := range []bool{false, true} {
+				x := ktRand(rng, n*h*w*cin, 1)
+				wt := ktRand(rng, 9*cin*cout, 2)
+				var bias []float32
+				if withBias {
+					bias = ktRand(rng, cout, 3)
+				}
+				batch := make([]float32, n*h*w*cout)
+				Conv3x3Taps(batch, x, wt, bias, n, h, w, cin, cout, relu)
+				per := h * w * cout
+				for _, p := range ktPaths(t) {
+					for b := 0; b < n; b++ {
+						y, all := ktOut(per, ktSentinel)
+						ktOn(p, func(e exec) { e.Conv3x3Taps(y, x[b*h*w*cin:(b+1)*h*w*cin], wt, bias, 1, h, w, cin, cout, relu) })
+						name := fmt.Sprintf("%v relu=%v bias=%v %s image %d", sh, relu, withBias, p, b)
+						ktGuards(t, name, all)
+						ktSame(t, name, y, batch[b*per:(b+1)*per])
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestConv3x3TapsBackward(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(13, 14))

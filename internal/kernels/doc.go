@@ -15,7 +15,9 @@
 // (golang.org/x/sys/cpu): avx2Set on amd64 with AVX2 and FMA, else goSet.
 // SGEMM's micro-kernels (with their packing loops) are chosen the same way:
 // AVX-512 and AVX2 on amd64, NEON on arm64, else plain Go; KernelSet names
-// the choice. Under the noasm build tag, or on another architecture, the
+// the choice. A product of one row (an image alone) runs on the kernel's
+// row function where it has one (amd64 and Go), which reads B in place and
+// gives each value the tiles' arithmetic. Under the noasm build tag, or on another architecture, the
 // assembly and its declarations do not exist and the Go twins run. Nothing
 // tests a flag at a call site: an exported kernel runs on std(), the chosen
 // set on GOMAXPROCS goroutines, and the tests hand each driver an exec of

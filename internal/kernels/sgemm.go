@@ -18,8 +18,10 @@ import (
 // kc depends only on k, so every element is the same chain of fused
 // multiply-adds whatever the split, the kernel or GOMAXPROCS: the result is
 // the same to the bit. A C narrower than a tile (and much taller) is
-// computed as Cᵀ = op(B)ᵀ·op(A)ᵀ and transposed back; that choice depends
-// on the shape alone.
+// computed as Cᵀ = op(B)ᵀ·op(A)ᵀ and transposed back, and a C of one row
+// with B not transposed by a row kernel that reads B in place (see
+// sgemm_row.go), with each element's arithmetic unchanged; those choices
+// depend on the shape alone.
 //
 // Unlike SgemmRef, a zero alpha or k returns beta·C without reading A and B
 // (the BLAS convention), and a leading dimension smaller than the stored
@@ -84,6 +86,10 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 		return
 	}
 	if kern == nil {
+		if g.m == 1 && !g.transB && sgemmKernels[0].row != nil {
+			sgemmRow(sgemmKernels[0], g, bias, relu)
+			return
+		}
 		if g.transA && sgemmNarrow(g.m, g.n) {
 			sgemmTransposed(how, g, bias, relu)
 			return
@@ -93,7 +99,7 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 	j := sgemmJob{sgemmArgs: g, bias: bias, relu: relu, kern: kern}
 	j.kc = balance(g.k, kern.kc, 1)
 	j.direct = how.direct.a(kern, g.transA, g.lda)
-	j.directB = how.direct.b(kern, g.transB, g.m)
+	j.directB = how.direct.b(kern, g.transB, g.m, j.direct)
 	j.tm, j.tn = sgemmGrid(kern, g.m, g.n, g.k, procs, j.direct)
 	tasks := j.tm * j.tn
 	p := how.pool
@@ -103,6 +109,7 @@ func sgemmBias(how sgemmHow, g sgemmArgs, bias []float32, relu bool) {
 	if tasks > 1 && procs > 1 && p.mu.TryLock() {
 		p.slots.sgemm = j
 		p.slots.sgemm.spaces = p.gemmSpaces(min(procs, tasks))
+		p.slots.sgemm.packEdge(p.slots.sgemm.spaces[0])
 		p.region(&p.slots.sgemm, tasks, procs)
 		p.slots.sgemm = sgemmJob{}
 		p.mu.Unlock()

@@ -106,6 +106,7 @@ var avx2Kernel = &sgemmKernel{
 		_, _, _ = a[5*rsa+(k-1)*csa], b[(k-1)*ldb+15], c[5*ldc+15]
 		sgemmKernel6x16StridedAVX2(k, &a[0], &b[0], &c[0], ldc, alpha, beta, rsa, csa, ldb)
 	},
+	row: rowAsm(rowsAVX2),
 }
 
 var avx512Kernel = &sgemmKernel{
@@ -118,6 +119,7 @@ var avx512Kernel = &sgemmKernel{
 		_, _, _ = a[11*rsa+(k-1)*csa], b[(k-1)*ldb+31], c[11*ldc+31]
 		sgemmKernel12x32StridedAVX512(k, &a[0], &b[0], &c[0], ldc, alpha, beta, rsa, csa, ldb)
 	},
+	row: rowAsm(rowsAVX512),
 }
 
 // sgemmAsmKernels are the assembly kernels this CPU can run, best first.

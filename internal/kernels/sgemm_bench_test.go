@@ -145,3 +145,24 @@ func BenchmarkSgemmDirect(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmRow times products of one row, the layers of the reference
+// MLP on a single image, on the row path (Sgemm) and on the tiles that ran
+// them before (a forced kernel), with the weights' read rate in GB/s.
+func BenchmarkSgemmRow(b *testing.B) {
+	for _, s := range []benchShape{{1, 512, 784, false, false}, {1, 256, 512, false, false}, {1, 10, 256, false, false}, {1, 64, 288, false, false}} {
+		for _, path := range []string{"row", "tiles"} {
+			b.Run(s.String()+"/"+path, func(b *testing.B) {
+				how := sgemmHow{procs: runtime.GOMAXPROCS(0)}
+				if path == "tiles" {
+					how.kern = sgemmPick(s.m, s.n, how.procs)
+				}
+				x, y, z := benchOperands(s)
+				for b.Loop() {
+					sgemm(how, sgemmArgs{false, false, s.m, s.n, s.k, 1, x, s.k, y, s.n, 0, z, s.n})
+				}
+				b.ReportMetric(4*float64(s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}

@@ -20,6 +20,13 @@ type sgemmKernel struct {
 	// arithmetic as tile, so choosing it never changes the result.
 	tileA func(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 
+	// row, if not nil, sets the n values of a one-row C at c to
+	// alpha·a·B + beta·c (c not read when beta == 0), with a's element p at
+	// a[p·csa] and B's row p at b[p·ldb], read in place. Each value gets
+	// exactly tile's arithmetic, so a row computed by it has the bits it
+	// has in a tile. k and n are positive.
+	row func(k, n int, a []float32, csa int, b []float32, ldb int, c []float32, alpha, beta float32)
+
 	// packRuns and packT8 are the packing loops: packRunsGo and packT8Go or
 	// their assembly.
 	packRuns func(d, src []float32, ld, off, kc, n, w int)
@@ -34,6 +41,7 @@ const maxTile = 16 * 32
 var goKernel = &sgemmKernel{
 	name: "go3x2", set: "portable Go", mr: 3, nr: 2, kc: 256, mc: 120, nc: 2048,
 	tile:     sgemmTile3x2Go,
+	row:      sgemmRowGo,
 	packRuns: packRunsGo,
 	packT8:   packT8Go,
 }

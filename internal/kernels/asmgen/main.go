@@ -32,6 +32,7 @@ func files() []*file {
 	return []*file{
 		avx2,
 		sgemmFile("sgemm512_amd64.s", tileAVX512),
+		sgemmRowFile(),
 		winoFile(),
 		convFile(),
 		actBNFile(),
