@@ -115,10 +115,12 @@ func (kern *sgemmKernel) packStrided(d, src []float32, ld, off, kc, n, w int) {
 	}
 	if n == w && w == 3 { // the portable kernel's A panels
 		s0 := src[off : off+kc]
-		s1 := src[off+ld : off+ld+kc]
-		s2 := src[off+2*ld : off+2*ld+kc]
-		for p := range s0 {
-			g := d[p*3 : p*3+3]
+		s1 := src[off+ld : off+ld+kc : off+ld+kc]
+		s2 := src[off+2*ld : off+2*ld+kc : off+2*ld+kc]
+		d = d[:3*kc]
+		// Two indexes, so that the loop condition bounds every access.
+		for p, q := 0, 0; p < len(s0) && p < len(s1) && p < len(s2) && q+3 <= len(d); p, q = p+1, q+3 {
+			g := d[q : q+3 : q+3]
 			g[0], g[1], g[2] = s0[p], s1[p], s2[p]
 		}
 		return
