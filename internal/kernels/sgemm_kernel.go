@@ -124,7 +124,12 @@ func sgemmTile3x2Go(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 // over 24 products; each element is still summed in order of p. The views
 // are three-index slices: with a[i:] instead, Go recomputes the length and
 // capacity and clamps the pointer each iteration, which cost about a third
-// of the speed.
+// of the speed. On Zen 5 the tiles 2×3, 2×4, 4×2 and 3×3, unrolling by 8,
+// unsafe pointers, and an A panel packed with each value repeated (no
+// register copies) all ran within 10% of this one, about 5.4 products per
+// ns of CPU time; that is near the two multiplies and two adds per cycle
+// that the core issues, if its clock is about 3.4 GHz as a chain of
+// integer multiplies suggests.
 //
 //go:noinline
 func sgemmDot3x2(k int, a, b []float32, acc *[6]float32) {
