@@ -59,6 +59,13 @@ func packRunsGo(d, src []float32, ld, off, kc, n, w int) {
 				*(*[12]float32)(d[p*12:]) = *(*[12]float32)(src[off+p*ld:])
 			}
 			return
+		case 2: // the portable kernel's B panels
+			for p := 0; p < kc; p++ {
+				s := src[off+p*ld : off+p*ld+2]
+				g := d[p*2 : p*2+2]
+				g[0], g[1] = s[0], s[1]
+			}
+			return
 		case 6:
 			for p := 0; p < kc; p++ {
 				s := src[off+p*ld : off+p*ld+6]
@@ -103,6 +110,18 @@ func (kern *sgemmKernel) packStrided(d, src []float32, ld, off, kc, n, w int) {
 		for p := range s0 {
 			g := d[p*6 : p*6+6]
 			g[0], g[1], g[2], g[3], g[4], g[5] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p]
+		}
+		return
+	}
+	if n == w && w == 3 { // the portable kernel's A panels
+		s0 := src[off : off+kc]
+		s1 := src[off+ld : off+ld+kc : off+ld+kc]
+		s2 := src[off+2*ld : off+2*ld+kc : off+2*ld+kc]
+		d = d[:3*kc]
+		// Two indexes, so that the loop condition bounds every access.
+		for p, q := 0, 0; p < len(s0) && p < len(s1) && p < len(s2) && q+3 <= len(d); p, q = p+1, q+3 {
+			g := d[q : q+3 : q+3]
+			g[0], g[1], g[2] = s0[p], s1[p], s2[p]
 		}
 		return
 	}
