@@ -97,7 +97,7 @@ func sgemmKernel12x32StridedAVX512(k int, a, b, c *float32, ldc int, alpha, beta
 // kc is the same for all assembly kernels, so that choosing one or the
 // other never changes a result.
 var avx2Kernel = &sgemmKernel{
-	name: "avx2-6x16", set: "AVX2", packRuns: packRunsAVX2, packT8: packT8AVX2, mr: 6, nr: 16, kc: 384, mc: 144, nc: 2048,
+	name: "avx2-6x16", set: "AVX2", packRuns: packRunsAVX2, packT8: packT8AVX2, mr: 6, nr: 16, lanes: 8, kc: 384, mc: 144, nc: 2048,
 	tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
 		sgemmKernel6x16AVX2(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
@@ -110,7 +110,7 @@ var avx2Kernel = &sgemmKernel{
 }
 
 var avx512Kernel = &sgemmKernel{
-	name: "avx512-12x32", set: "AVX-512", packRuns: packRunsAVX2, packT8: packT8AVX2, mr: 12, nr: 32, kc: 384, mc: 144, nc: 2048,
+	name: "avx512-12x32", set: "AVX-512", packRuns: packRunsAVX2, packT8: packT8AVX2, mr: 12, nr: 32, lanes: 16, kc: 384, mc: 144, nc: 2048,
 	tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31]
 		sgemmKernel12x32AVX512(k, &a[0], &b[0], &c[0], ldc, alpha, beta)

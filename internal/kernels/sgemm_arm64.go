@@ -30,7 +30,7 @@ func sgemmKernel8x12NEON(k int, a, b, c *float32, ldc int, alpha, beta float32)
 // kc keeps a 12-wide panel of B (12 KiB) and a panel of A (8 KiB) in even
 // a 32 KiB L1; mc·kc floats of A (128 KiB) sit in L2.
 var neonKernel = &sgemmKernel{
-	name: "neon-8x12", set: "NEON", mr: 8, nr: 12, kc: 256, mc: 128, nc: 2040,
+	name: "neon-8x12", set: "NEON", mr: 8, nr: 12, lanes: 4, kc: 256, mc: 128, nc: 2040,
 	tile: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		_, _, _ = a[8*k-1], b[12*k-1], c[7*ldc+11]
 		sgemmKernel8x12NEON(k, &a[0], &b[0], &c[0], ldc, alpha, beta)

@@ -5,6 +5,7 @@ type sgemmKernel struct {
 	name   string
 	set    string // what KernelSet reports when this kernel is the first choice
 	mr, nr int    // register tile
+	lanes  int    // floats per vector FMA: how many of the tile's products one instruction does
 	kc     int    // depth of a pass over K: the same for all assembly kernels, so that the choice of one never changes a result
 	mc     int    // rows of op(A) packed at once (kept in L2)
 	nc     int    // columns of op(B) packed at once (kept in L3)
@@ -39,7 +40,7 @@ const maxTile = 16 * 32
 // goKernel is the portable path: the same packing and blocking as the
 // assembly, with a plain Go tile. Go has no SIMD, so the tile is smaller.
 var goKernel = &sgemmKernel{
-	name: "go3x2", set: "portable Go", mr: 3, nr: 2, kc: 256, mc: 120, nc: 2048,
+	name: "go3x2", set: "portable Go", mr: 3, nr: 2, lanes: 1, kc: 256, mc: 120, nc: 2048,
 	tile:     sgemmTile3x2Go,
 	row:      sgemmRowGo,
 	packRuns: packRunsGo,

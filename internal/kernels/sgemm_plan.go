@@ -119,15 +119,16 @@ func (d sgemmDirect) b(kern *sgemmKernel, transB bool, m int, directA bool) bool
 const sgemmDirectBRows = 256
 
 // sgemmPick chooses the kernel for an m×n product on procs goroutines:
-// the one with the least work per goroutine, counting the padding of edge
-// tiles and how many tiles there are to share. Ties go to the earlier
+// the one with the least work per goroutine, in vector instructions:
+// the products of its tiles, edge padding included, over its vector width
+// and over the goroutines its tiles can keep busy. Ties go to the earlier
 // kernel. All assembly kernels give the same bits, so the choice is free.
 func sgemmPick(m, n, procs int) *sgemmKernel {
 	var best *sgemmKernel
 	bestCost := 0.0
 	for _, k := range sgemmKernels {
 		mu, nu := (m+k.mr-1)/k.mr, (n+k.nr-1)/k.nr
-		cost := float64(mu*k.mr*nu*k.nr) / float64(max(1, min(procs, mu*nu)))
+		cost := float64(mu*k.mr*nu*k.nr) / float64(k.lanes*max(1, min(procs, mu*nu)))
 		if best == nil || cost < 0.875*bestCost {
 			best, bestCost = k, cost
 		}
