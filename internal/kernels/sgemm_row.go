@@ -32,8 +32,9 @@ func sgemmRow(kern *sgemmKernel, g sgemmArgs, bias []float32, relu bool) {
 }
 
 // sgemmRowGo is the portable kernel's row function: sgemmTile3x2Go's
-// arithmetic (a sum in k order, then sgemmStoreGo) on up to 64 columns at
-// a time.
+// arithmetic (a sum in k order of rounded products, then sgemmStoreGo) on
+// up to 64 columns at a time. The product is rounded before it is added,
+// as in the tile, so that no architecture fuses the two.
 func sgemmRowGo(k, n int, a []float32, csa int, b []float32, ldb int, c []float32, alpha, beta float32) {
 	var buf [64]float32
 	for j0 := 0; j0 < n; j0 += len(buf) {
@@ -44,7 +45,7 @@ func sgemmRowGo(k, n int, a []float32, csa int, b []float32, ldb int, c []float3
 			av := a[p*csa]
 			bp := b[p*ldb+j0 : p*ldb+j0+w]
 			for j, bv := range bp {
-				acc[j] += av * bv
+				acc[j] += float32(av * bv)
 			}
 		}
 		sgemmStoreGo(1, w, acc, c[j0:], w, alpha, beta)
