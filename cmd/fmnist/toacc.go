@@ -139,7 +139,7 @@ func benchToAccuracy(a *toAccFlags, asJSON bool, stdout, stderr io.Writer) error
 		return json.NewEncoder(stdout).Encode(rep)
 	}
 	for _, r := range rep.Marks {
-		name := fmt.Sprintf("%s/to-%g%%", a.model, 100*r.Mark)
+		name := fmt.Sprintf("%s/to-%.4g%%", a.model, 100*r.Mark) // 100·0.07 is 7.000000000000001
 		if r.Epoch == 0 {
 			fmt.Fprintf(stdout, "%-16s not reached in %d epochs\n", name, len(rep.Epochs))
 			continue
