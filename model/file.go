@@ -117,7 +117,7 @@ func numbersIn(f *checkpoint.File, prefix string) int {
 // minWeights is how many numbers the weight matrices of s alone hold: a
 // file that holds fewer cannot be a model of s. Checked before Build, it
 // keeps a small file from making Build allocate and initialise a model
-// that the file's own tensors could never fill.
+// many times the size of what the file's own tensors could fill.
 func minWeights(s nn.Spec) float64 {
 	s, err := s.Normalize()
 	if err != nil {
@@ -157,7 +157,9 @@ func buildFrom(path string, meta map[string]string, key string, have int) (*nn.M
 	if err := CheckMemory(key, s, EvalBatch, false, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if need := minWeights(s); float64(have) < need {
+	// Far more weights than numbers: refused before Build allocates them.
+	// A near miss goes on to LoadStateDict, which names the tensor at fault.
+	if need := minWeights(s); need > 4*float64(have)+(1<<20) {
 		return nil, fmt.Errorf("model: %s: %q describes %.0f weights, the file holds %d numbers", path, key, need, have)
 	}
 	m, err := nn.Build(s, 0)
