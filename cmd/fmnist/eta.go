@@ -15,7 +15,15 @@ import (
 // work is counted in multiply-adds (MACs) of forward passes, by the kind
 // of model doing them, and a kind's seconds per MAC is measured from its
 // training steps. A stage whose kind has not run yet borrows the other
-// kind's speed, and its ETA is marked as a guess.
+// kind's speed through cnnPerMLP, and its ETA is marked as a guess.
+
+// cnnPerMLP is a CNN's seconds per MAC over an MLP's: the convolutions
+// (Winograd, large tiles) do a MAC in about a quarter of the time of the
+// MLP's thinner products. Measured in `fmnist run --seed 3` (default
+// preset) on a 2-core Zen 5: MLP 784-1024-512 at ~10500 img/s (2.4e-11 s
+// a MAC), CNN at 1114 img/s (6.1e-12); the long preset's 3×1024 MLP gave
+// the same 2.3e-11.
+const cnnPerMLP = 0.26
 
 // work is a number of MACs, by the kind of model that does them.
 type work struct{ mlp, cnn float64 }
@@ -160,10 +168,10 @@ func (e *runETA) seconds(w work) (s float64, guess, ok bool) {
 		return 0, false, false
 	}
 	if mlp == 0 {
-		mlp, guess = cnn, w.mlp > 0
+		mlp, guess = cnn/cnnPerMLP, w.mlp > 0
 	}
 	if cnn == 0 {
-		cnn, guess = mlp, w.cnn > 0
+		cnn, guess = mlp*cnnPerMLP, w.cnn > 0
 	}
 	return w.mlp*mlp + w.cnn*cnn, guess, true
 }
