@@ -162,7 +162,8 @@ def main():
         name = f"cnn/to-{100 * m:g}%"
         print(f"{name:16s} " + (f"{r['seconds']:8.1f} s (epoch {r['epoch']})" if r else f"not reached in {len(recs)} epochs"))
     if a.json:
-        print(json.dumps({"engine": "pytorch " + torch.__version__, "threads": torch.get_num_threads(),
+        print(json.dumps({"engine": "pytorch " + torch.__version__, "model": "cnn", "preset": "default",
+                          "seed": a.seed, "train_images": len(tr[0]), "threads": torch.get_num_threads(),
                           "marks": [r or {"mark": m, "epoch": 0, "seconds": 0} for r, m in zip(reached, marks)],
                           "epochs": recs}))
 

@@ -30,7 +30,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			"`fmnist run` with the same flags) and reports the wall seconds until its validation accuracy first\n"+
 			"reaches each mark, the time to accuracy by which a recipe is judged, e.g.\n"+
 			"  fmnist bench --to-accuracy                 the default CNN to 93%, 94% and 94.5%\n"+
-			"  fmnist bench --to-accuracy --preset quick --marks 92,93")
+			"  fmnist bench --to-accuracy --preset quick --marks 92,93\n"+
+			"  fmnist bench --to-accuracy --json --plot tta.svg --against torch.json > fmnist.json\n"+
+			"                                             and a plot beside scripts/torch_to_accuracy.py's run\n"+
+			"  fmnist bench --plot tta.png --against fmnist.json,torch.json   the plot again, training nothing")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	only := fs.String("only", "", "run only the rows whose name starts with this, e.g. cnn-ref or sgemm")
 	addMemBudget(fs)
@@ -44,19 +47,35 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
+	// --plot without --to-accuracy draws earlier runs (--against, and
+	// --marks if given) and runs nothing else.
+	drawOnly := acc.plot != "" && !acc.on
 	var clash []string
+	marksSet := false
 	fs.Visit(func(f *flag.Flag) {
 		isRows := f.Name == "only" || f.Name == "mlp-steps" || f.Name == "cnn-steps"
+		isPlot := f.Name == "plot" || f.Name == "against" || f.Name == "marks"
 		isAcc := f.Name != "to-accuracy" && f.Name != "json" && f.Name != "mem-budget" && !isRows
-		if (isRows && acc.on) || (isAcc && !acc.on) {
+		marksSet = marksSet || f.Name == "marks"
+		switch {
+		case drawOnly && !isPlot:
+			clash = append(clash, "--"+f.Name)
+		case drawOnly:
+		case (isRows && acc.on) || (isAcc && !acc.on):
 			clash = append(clash, "--"+f.Name)
 		}
 	})
 	if len(clash) > 0 {
-		if acc.on {
+		switch {
+		case drawOnly:
+			return usageErrorf("%s: not with --plot alone (it draws --against's runs and trains nothing; add --to-accuracy to train)", strings.Join(clash, ", "))
+		case acc.on:
 			return usageErrorf("%s: not with --to-accuracy", strings.Join(clash, ", "))
 		}
 		return usageErrorf("%s: only with --to-accuracy", strings.Join(clash, ", "))
+	}
+	if drawOnly {
+		return plotOnly(&acc, marksSet)
 	}
 	if acc.on {
 		return benchToAccuracy(&acc, *asJSON, stdout, stderr)

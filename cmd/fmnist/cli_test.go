@@ -266,6 +266,13 @@ func TestCLIErrors(t *testing.T) {
 		{"bench: mark over 100", []string{"bench", "--to-accuracy", "--marks", "101"}, 2, `--marks "101"`, false},
 		{"bench: accuracy of cnn_mlp", []string{"bench", "--to-accuracy", "--model", "cnn_mlp"}, 2, `--model "cnn_mlp": want cnn or mlp`, false},
 		{"bench: unknown preset", []string{"bench", "--to-accuracy", "--preset", "fast"}, 2, `--preset "fast"`, false},
+		{"bench: against without plot", []string{"bench", "--to-accuracy", "--against", f.file}, 2, "--against: only with --plot", false},
+		{"bench: plot as jpeg", []string{"bench", "--to-accuracy", "--plot", "tta.jpg"}, 2, `--plot "tta.jpg": want a file name ending in .png or .svg`, false},
+		{"bench: plot alone, nothing to draw", []string{"bench", "--plot", "tta.png"}, 2, "--plot without --to-accuracy draws --against's runs", false},
+		{"bench: plot alone with a recipe", []string{"bench", "--plot", "tta.png", "--against", f.file, "--seed", "2"}, 2, "--seed: not with --plot alone", false},
+		{"bench: against missing", []string{"bench", "--plot", "tta.png", "--against", f.missing}, 1, f.missing + ": no such file", false},
+		{"bench: against not JSON", []string{"bench", "--plot", "tta.png", "--against", f.file}, 1, "--against " + f.file + ": not the JSON of a time-to-accuracy run", false},
+		{"bench: against before training", []string{"bench", "--to-accuracy", "--plot", "tta.svg", "--against", f.missing}, 1, f.missing + ": no such file", false},
 
 		{"predict: arguments swapped", []string{"predict", f.file, f.model}, 1, "the model file comes first: fmnist predict MODEL.safetensors IMAGE...", false},
 

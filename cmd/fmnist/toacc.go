@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -14,6 +17,7 @@ import (
 	"github.com/fmnist/fmnist/fit"
 	"github.com/fmnist/fmnist/internal/kernels"
 	"github.com/fmnist/fmnist/pipeline"
+	"github.com/fmnist/fmnist/report"
 )
 
 // toAccFlags are bench's flags for --to-accuracy: a real training run of
@@ -22,9 +26,11 @@ import (
 type toAccFlags struct {
 	dataFlags
 	recipe
-	on    bool
-	model string
-	marks string
+	on      bool
+	model   string
+	marks   string
+	plot    string
+	against string
 }
 
 func (a *toAccFlags) register(fs *flag.FlagSet) {
@@ -33,6 +39,10 @@ func (a *toAccFlags) register(fs *flag.FlagSet) {
 		"epochs' img/s beside this bench's for the same model")
 	fs.StringVar(&a.model, "model", "cnn", "with --to-accuracy: cnn or mlp")
 	fs.StringVar(&a.marks, "marks", "93,94,94.5", "with --to-accuracy: validation accuracies in percent")
+	fs.StringVar(&a.plot, "plot", "", "write a plot of validation accuracy against wall time to this .png or .svg file: with "+
+		"--to-accuracy, of this run and --against's; without it, of --against's alone (nothing is trained)")
+	fs.StringVar(&a.against, "against", "", "with --plot: comma-separated JSON files of earlier runs to draw too, each "+
+		"the output of `fmnist bench --to-accuracy --json` or of scripts/torch_to_accuracy.py --json")
 	a.dataFlags.register(fs)
 	a.recipe.register(fs)
 }
@@ -53,6 +63,7 @@ func parseMarks(s string) ([]float64, error) {
 
 // toAccReport is what --to-accuracy --json prints.
 type toAccReport struct {
+	Engine  string        `json:"engine"`
 	Model   string        `json:"model"`
 	Preset  string        `json:"preset"`
 	Seed    uint64        `json:"seed"`
@@ -75,6 +86,12 @@ func benchToAccuracy(a *toAccFlags, asJSON bool, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// Everything the plot needs is checked before the training, so that
+	// an hour of it is not lost to a typo.
+	format, others, err := a.plotInputs()
+	if err != nil {
+		return err
+	}
 	if a.model != "cnn" && a.model != "mlp" {
 		return usageErrorf("--model %q: want cnn or mlp", a.model)
 	}
@@ -94,7 +111,7 @@ func benchToAccuracy(a *toAccFlags, asJSON bool, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rep := toAccReport{Model: a.model, Preset: a.preset, Seed: cfg.Seed, Images: splits.Train.Len(),
+	rep := toAccReport{Engine: "fmnist " + version, Model: a.model, Preset: a.preset, Seed: cfg.Seed, Images: splits.Train.Len(),
 		Kernels: kernels.KernelSet(), Threads: runtime.GOMAXPROCS(0)}
 	fmt.Fprintf(stderr, "timing %s training steps on random batches of %d\n", a.model, bench.Batch)
 	if rep.BenchImgPerS, err = bench.TrainImgPerS(st.Spec, 12); err != nil {
@@ -135,8 +152,13 @@ func benchToAccuracy(a *toAccFlags, asJSON bool, stdout, stderr io.Writer) error
 	if total > 0 {
 		rep.ValShare = max(0, 1-trainSecs/total)
 	}
+	// The results are printed before the plot is written: a full disk
+	// loses the picture, not the figures.
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(rep)
+		if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+			return err
+		}
+		return a.writePlot(format, append([]report.TimedRun{rep.timed()}, others...), marks)
 	}
 	for _, r := range rep.Marks {
 		name := fmt.Sprintf("%s/to-%.4g%%", a.model, 100*r.Mark) // 100·0.07 is 7.000000000000001
@@ -149,7 +171,144 @@ func benchToAccuracy(a *toAccFlags, asJSON bool, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "real epochs train at %.0f img/s (median), %.0f%% of this bench's %.0f img/s on random batches "+
 		"of the same model; validation is %.1f%% of an epoch's wall time\n",
 		rep.RealImgPerS, 100*rep.RealImgPerS/rep.BenchImgPerS, rep.BenchImgPerS, 100*rep.ValShare)
+	return a.writePlot(format, append([]report.TimedRun{rep.timed()}, others...), marks)
+}
+
+// timed is rep's curve for a plot.
+func (rep toAccReport) timed() report.TimedRun {
+	j := timedJSON{Engine: rep.Engine, Model: rep.Model, Preset: rep.Preset, Seed: &rep.Seed, Threads: rep.Threads}
+	for _, e := range rep.Epochs {
+		j.Epochs = append(j.Epochs, timedEpoch{ValAcc: e.ValAcc, Seconds: e.Seconds})
+	}
+	return j.run()
+}
+
+// timedJSON is what a plot reads of a run's JSON, written by this command or
+// by its PyTorch twin.
+type timedJSON struct {
+	Engine  string        `json:"engine"`
+	Model   string        `json:"model"`
+	Preset  string        `json:"preset"`
+	Seed    *uint64       `json:"seed"`
+	Threads int           `json:"threads"`
+	Marks   []fit.Reached `json:"marks"`
+	Epochs  []timedEpoch  `json:"epochs"`
+}
+
+type timedEpoch struct {
+	ValAcc  float64 `json:"val_acc"`
+	Seconds float64 `json:"seconds"` // this epoch's, validation included
+}
+
+// run is j's curve, named by what is known of it.
+func (j timedJSON) run() report.TimedRun {
+	name := cmp.Or(j.Engine, "fmnist")
+	if j.Model != "" {
+		name += ", " + j.Model
+		if j.Preset != "" {
+			name += " (" + j.Preset + ")"
+		}
+	}
+	if j.Seed != nil {
+		name += fmt.Sprintf(", seed %d", *j.Seed)
+	}
+	if j.Threads > 0 {
+		name += fmt.Sprintf(", %d threads", j.Threads)
+	}
+	r := report.TimedRun{Name: name}
+	var total float64
+	for _, e := range j.Epochs {
+		total += e.Seconds
+		r.Seconds = append(r.Seconds, total)
+		r.ValAcc = append(r.ValAcc, e.ValAcc)
+	}
+	return r
+}
+
+// plotInputs checks --plot's file name and reads --against's runs; format
+// is "" without --plot.
+func (a *toAccFlags) plotInputs() (format string, runs []report.TimedRun, err error) {
+	if a.plot == "" {
+		if a.against != "" {
+			return "", nil, usageErrorf("--against: only with --plot")
+		}
+		return "", nil, nil
+	}
+	switch ext := strings.ToLower(filepath.Ext(a.plot)); ext {
+	case ".png", ".svg":
+		format = ext[1:]
+	default:
+		return "", nil, usageErrorf("--plot %q: want a file name ending in .png or .svg", a.plot)
+	}
+	if a.against == "" {
+		if !a.on {
+			return "", nil, usageErrorf("--plot without --to-accuracy draws --against's runs: give at least one")
+		}
+		return format, nil, nil
+	}
+	for path := range strings.SplitSeq(a.against, ",") {
+		path = strings.TrimSpace(path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", nil, fmt.Errorf("--against: %w", err)
+		}
+		var j timedJSON
+		if err := json.Unmarshal(b, &j); err != nil {
+			return "", nil, fmt.Errorf("--against %s: not the JSON of a time-to-accuracy run: %v", path, err)
+		}
+		if len(j.Epochs) == 0 {
+			return "", nil, fmt.Errorf("--against %s: no epochs (want the JSON of `fmnist bench --to-accuracy --json` or scripts/torch_to_accuracy.py --json)", path)
+		}
+		r := j.run()
+		// Checked now, not after the training.
+		if _, err := report.TimeToAccuracy([]report.TimedRun{r}, nil, "svg"); err != nil {
+			return "", nil, fmt.Errorf("--against %s: %v", path, err)
+		}
+		runs = append(runs, r)
+	}
+	return format, runs, nil
+}
+
+// writePlot writes runs to --plot, if given.
+func (a *toAccFlags) writePlot(format string, runs []report.TimedRun, marks []float64) error {
+	if format == "" {
+		return nil
+	}
+	b, err := report.TimeToAccuracy(runs, marks, format)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(a.plot, b, 0o644); err != nil {
+		return fmt.Errorf("--plot: %w", err)
+	}
 	return nil
+}
+
+// plotOnly draws --against's runs to --plot, training nothing; the marks
+// are --marks if given, else those of the runs.
+func plotOnly(a *toAccFlags, marksSet bool) error {
+	format, runs, err := a.plotInputs()
+	if err != nil {
+		return err
+	}
+	var marks []float64
+	if marksSet {
+		if marks, err = parseMarks(a.marks); err != nil {
+			return err
+		}
+	} else {
+		for path := range strings.SplitSeq(a.against, ",") {
+			b, _ := os.ReadFile(strings.TrimSpace(path)) // read above
+			var j timedJSON
+			_ = json.Unmarshal(b, &j)
+			for _, m := range j.Marks {
+				marks = append(marks, m.Mark)
+			}
+		}
+		slices.Sort(marks)
+		marks = slices.Compact(marks)
+	}
+	return a.writePlot(format, runs, marks)
 }
 
 // median is the median of v (which it sorts), 0 when v is empty.

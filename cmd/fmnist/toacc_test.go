@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fmnist/fmnist/runfolder"
@@ -38,10 +40,10 @@ func TestToAccuracySameBitsAsTrain(t *testing.T) {
 	if len(want) != 2 || !(want[1].ValAcc > want[0].ValAcc) {
 		t.Fatalf("train cnn records %+v: want 2 epochs, the second better than the first", want)
 	}
-	bench := func(marks string) toAccReport {
+	bench := func(marks string, extra ...string) toAccReport {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		args := append([]string{"bench", "--to-accuracy", "--json", "--marks", marks}, recipe...)
+		args := append(append([]string{"bench", "--to-accuracy", "--json", "--marks", marks}, recipe...), extra...)
 		if code := runTo(args, &stdout, &stderr); code != 0 {
 			t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
 		}
@@ -76,9 +78,15 @@ func TestToAccuracySameBitsAsTrain(t *testing.T) {
 		t.Errorf("marks %+v", rep.Marks)
 	}
 	// A mark never reached: the whole recipe, and epoch 0 for it.
-	rep = bench("99.99")
+	// And its plot.
+	plot := filepath.Join(dir, "tta.svg")
+	rep = bench("99.99", "--plot", plot)
 	if len(rep.Epochs) != 2 || len(rep.Marks) != 1 || rep.Marks[0].Epoch != 0 {
 		t.Errorf("unreached mark: %d epochs, marks %+v", len(rep.Epochs), rep.Marks)
+	}
+	if svg, err := os.ReadFile(plot); err != nil || !strings.Contains(string(svg), "cnn (quick), seed 1") ||
+		!strings.Contains(string(svg), "marks: 99.99%") {
+		t.Errorf("--plot: %v, or the plot lacks the run or the mark", err)
 	}
 }
 
@@ -93,5 +101,46 @@ func TestParseMarks(t *testing.T) {
 		if _, err := parseMarks(bad); err == nil {
 			t.Errorf("parseMarks(%q): no error", bad)
 		}
+	}
+}
+
+// --plot without --to-accuracy draws earlier runs' JSON, fmnist's and its
+// PyTorch twin's, with the marks they were timed to, and trains nothing.
+func TestBenchPlotOnly(t *testing.T) {
+	dir := t.TempDir()
+	fm := writeFile(t, filepath.Join(dir, "fm.json"), []byte(`{"engine": "fmnist 0.1.0", "model": "cnn", "preset": "default",
+		"seed": 1, "threads": 2, "marks": [{"mark": 0.88, "epoch": 2, "seconds": 94.7}, {"mark": 0.9, "epoch": 4, "seconds": 188.9}],
+		"epochs": [{"epoch": 1, "val_acc": 0.7991, "seconds": 47.7}, {"epoch": 2, "val_acc": 0.8963, "seconds": 47.1},
+		{"epoch": 3, "val_acc": 0.8991, "seconds": 47.1}, {"epoch": 4, "val_acc": 0.9157, "seconds": 47.0}]}`))
+	torch := writeFile(t, filepath.Join(dir, "torch.json"), []byte(`{"engine": "pytorch 1.13.0a0", "threads": 2,
+		"marks": [{"mark": 0.89, "epoch": 2, "seconds": 254.5}],
+		"epochs": [{"epoch": 1, "val_acc": 0.7702, "seconds": 147.9}, {"epoch": 2, "val_acc": 0.8939, "seconds": 106.6}]}`))
+	out := filepath.Join(dir, "tta.svg")
+	var stdout, stderr bytes.Buffer
+	if code := runTo([]string{"bench", "--plot", out, "--against", fm + "," + torch}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	svg, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"fmnist 0.1.0, cnn (default), seed 1, 2 threads", "pytorch 1.13.0a0, 2 threads", "marks: 88, 89, 90%"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("the plot lacks %q", want)
+		}
+	}
+	// --marks replaces the runs' marks.
+	if code := runTo([]string{"bench", "--plot", out, "--against", fm, "--marks", "91"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if svg, _ = os.ReadFile(out); !strings.Contains(string(svg), "marks: 91%") || strings.Contains(string(svg), "pytorch") {
+		t.Error("--marks 91 and one run: the plot has other marks or runs")
+	}
+	// A JSON without epochs is refused, naming the file.
+	empty := writeFile(t, filepath.Join(dir, "empty.json"), []byte(`{"engine": "x"}`))
+	stderr.Reset()
+	if code := runTo([]string{"bench", "--plot", out, "--against", empty}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), empty+": no epochs") {
+		t.Errorf("exit %d: %s", code, stderr.String())
 	}
 }
