@@ -114,25 +114,36 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// vline marks an epoch across the whole data area. It has no data range, so
-// it never stretches the axes.
-type vline struct {
-	x     float64
-	style draw.LineStyle
+// rule marks a value across the whole data area: an epoch (a vertical
+// line) or an accuracy (horizontal). It has no data range, so it never
+// stretches the axes.
+type rule struct {
+	at         float64
+	horizontal bool
+	style      draw.LineStyle
 }
 
-func (v vline) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, _ := p.Transforms(&c)
-	x := trX(v.x)
-	if x < c.Min.X || x > c.Max.X {
+func (r rule) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	if r.horizontal {
+		if y := trY(r.at); y >= c.Min.Y && y <= c.Max.Y {
+			c.StrokeLine2(r.style, c.Min.X, y, c.Max.X, y)
+		}
 		return
 	}
-	c.StrokeLine2(v.style, x, c.Min.Y, x, c.Max.Y)
+	if x := trX(r.at); x >= c.Min.X && x <= c.Max.X {
+		c.StrokeLine2(r.style, x, c.Min.Y, x, c.Max.Y)
+	}
 }
 
-func (v vline) Thumbnail(c *draw.Canvas) {
+func (r rule) Thumbnail(c *draw.Canvas) {
+	if r.horizontal {
+		y := (c.Min.Y + c.Max.Y) / 2
+		c.StrokeLine2(r.style, c.Min.X, y, c.Max.X, y)
+		return
+	}
 	x := (c.Min.X + c.Max.X) / 2
-	c.StrokeLine2(v.style, x, c.Min.Y, x, c.Max.Y)
+	c.StrokeLine2(r.style, x, c.Min.Y, x, c.Max.Y)
 }
 
 // series adds one curve, skipping the points whose value is not finite (a
@@ -198,7 +209,7 @@ func curvesFigure(model string, eps []Epoch, best int, note string) (figure, err
 		p.Y.Tick.Marker = plainTicks{}
 		p.Add(plotter.NewGrid())
 		if best > 0 {
-			m := vline{float64(best), draw.LineStyle{Color: bestColor, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
+			m := rule{float64(best), false, draw.LineStyle{Color: bestColor, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
 			p.Add(m)
 			name := fmt.Sprintf("best epoch (%d)", best)
 			p.Legend.Add(name, m)

@@ -88,11 +88,11 @@ func TimeToAccuracy(runs []TimedRun, marks []float64, format string) ([]byte, er
 		style := draw.LineStyle{Color: bestColor, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}
 		var text []string
 		for _, m := range ms {
-			p.Add(hline{100 * m, style})
+			p.Add(rule{100 * m, true, style})
 			text = append(text, fmt.Sprintf("%.4g", 100*m))
 		}
 		names = append(names, "marks: "+strings.Join(text, ", ")+"%")
-		p.Legend.Add(names[0], hline{style: style}) // one entry for all
+		p.Legend.Add(names[0], rule{horizontal: true, style: style}) // one entry for all
 	}
 	for i, r := range runs {
 		xy := make(plotter.XYs, len(r.Seconds))
@@ -128,25 +128,4 @@ func TimeToAccuracy(runs []TimedRun, marks []float64, format string) ([]byte, er
 		return f.png()
 	}
 	return f.svg()
-}
-
-// hline marks an accuracy across the whole data area, without stretching
-// the axes.
-type hline struct {
-	y     float64
-	style draw.LineStyle
-}
-
-func (h hline) Plot(c draw.Canvas, p *plot.Plot) {
-	_, trY := p.Transforms(&c)
-	y := trY(h.y)
-	if y < c.Min.Y || y > c.Max.Y {
-		return
-	}
-	c.StrokeLine2(h.style, c.Min.X, y, c.Max.X, y)
-}
-
-func (h hline) Thumbnail(c *draw.Canvas) {
-	y := (c.Min.Y + c.Max.Y) / 2
-	c.StrokeLine2(h.style, c.Min.X, y, c.Max.X, y)
 }
