@@ -87,8 +87,8 @@ func QuickConfig() RunConfig {
 
 // LongConfig is the "long" preset: the default's recipe given twice the
 // epochs and a wider, deeper MLP, for the most this architecture reaches
-// (about 70 minutes alone on two AVX-512 cores: CNN ~52, MLP ~13). Its
-// figures are in the README once measured.
+// (about an hour on two AVX-512 cores: CNN ~50 minutes, MLP ~10; seed 1
+// gave 90.77, 94.88 and 94.88% test, see the README).
 func LongConfig() RunConfig {
 	c := DefaultConfig()
 	c.MLP.Spec.Hidden, c.MLP.Spec.Dropout = []int{1024, 1024, 1024}, 0.4

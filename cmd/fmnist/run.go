@@ -64,7 +64,7 @@ type recipe struct {
 func (r *recipe) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.preset, "preset", "default", "recipe to start from: "+strings.Join(pipeline.PresetNames(), ", ")+
 		" (quick: a few epochs each, minutes instead of the default's half hour and more; long: the most this"+
-		" architecture gets, about 70 minutes; --config changes any of them further)")
+		" architecture gets, about an hour; --config changes any of them further)")
 	fs.StringVar(&r.config, "config", "", "JSON or YAML file with hyperparameters over the preset's; see the config.json of any run for every key")
 	fs.Int64Var(&r.seed, "seed", -1, "random seed for the split, initialisation and shuffling (default: the config's, 1)")
 	fs.IntVar(&r.epochs, "epochs", 0, "epochs for every model, overriding the config (0: the config's)")
