@@ -88,7 +88,7 @@ func benchToAccuracy(a *toAccFlags, asJSON bool, stdout, stderr io.Writer) error
 	}
 	// Everything the plot needs is checked before the training, so that
 	// an hour of it is not lost to a typo.
-	format, others, err := a.plotInputs()
+	format, others, _, err := a.plotInputs()
 	if err != nil {
 		return err
 	}
@@ -225,48 +225,52 @@ func (j timedJSON) run() report.TimedRun {
 	return r
 }
 
-// plotInputs checks --plot's file name and reads --against's runs; format
-// is "" without --plot.
-func (a *toAccFlags) plotInputs() (format string, runs []report.TimedRun, err error) {
+// plotInputs checks --plot's file name and reads --against's runs and the
+// marks they were timed to; format is "" without --plot.
+func (a *toAccFlags) plotInputs() (format string, runs []report.TimedRun, marks []float64, err error) {
 	if a.plot == "" {
 		if a.against != "" {
-			return "", nil, usageErrorf("--against: only with --plot")
+			return "", nil, nil, usageErrorf("--against: only with --plot")
 		}
-		return "", nil, nil
+		return "", nil, nil, nil
 	}
 	switch ext := strings.ToLower(filepath.Ext(a.plot)); ext {
 	case ".png", ".svg":
 		format = ext[1:]
 	default:
-		return "", nil, usageErrorf("--plot %q: want a file name ending in .png or .svg", a.plot)
+		return "", nil, nil, usageErrorf("--plot %q: want a file name ending in .png or .svg", a.plot)
 	}
 	if a.against == "" {
 		if !a.on {
-			return "", nil, usageErrorf("--plot without --to-accuracy draws --against's runs: give at least one")
+			return "", nil, nil, usageErrorf("--plot without --to-accuracy draws --against's runs: give at least one")
 		}
-		return format, nil, nil
+		return format, nil, nil, nil
 	}
 	for path := range strings.SplitSeq(a.against, ",") {
 		path = strings.TrimSpace(path)
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return "", nil, fmt.Errorf("--against: %w", err)
+			return "", nil, nil, fmt.Errorf("--against: %w", err)
 		}
 		var j timedJSON
 		if err := json.Unmarshal(b, &j); err != nil {
-			return "", nil, fmt.Errorf("--against %s: not the JSON of a time-to-accuracy run: %v", path, err)
+			return "", nil, nil, fmt.Errorf("--against %s: not the JSON of a time-to-accuracy run: %v", path, err)
 		}
 		if len(j.Epochs) == 0 {
-			return "", nil, fmt.Errorf("--against %s: no epochs (want the JSON of `fmnist bench --to-accuracy --json` or scripts/torch_to_accuracy.py --json)", path)
+			return "", nil, nil, fmt.Errorf("--against %s: no epochs (want the JSON of `fmnist bench --to-accuracy --json` or scripts/torch_to_accuracy.py --json)", path)
 		}
 		r := j.run()
 		// Checked now, not after the training.
 		if _, err := report.TimeToAccuracy([]report.TimedRun{r}, nil, "svg"); err != nil {
-			return "", nil, fmt.Errorf("--against %s: %v", path, err)
+			return "", nil, nil, fmt.Errorf("--against %s: %v", path, err)
 		}
 		runs = append(runs, r)
+		for _, m := range j.Marks {
+			marks = append(marks, m.Mark)
+		}
 	}
-	return format, runs, nil
+	slices.Sort(marks)
+	return format, runs, slices.Compact(marks), nil
 }
 
 // writePlot writes runs to --plot, if given.
@@ -287,26 +291,14 @@ func (a *toAccFlags) writePlot(format string, runs []report.TimedRun, marks []fl
 // plotOnly draws --against's runs to --plot, training nothing; the marks
 // are --marks if given, else those of the runs.
 func plotOnly(a *toAccFlags, marksSet bool) error {
-	format, runs, err := a.plotInputs()
+	format, runs, marks, err := a.plotInputs()
 	if err != nil {
 		return err
 	}
-	var marks []float64
 	if marksSet {
 		if marks, err = parseMarks(a.marks); err != nil {
 			return err
 		}
-	} else {
-		for path := range strings.SplitSeq(a.against, ",") {
-			b, _ := os.ReadFile(strings.TrimSpace(path)) // read above
-			var j timedJSON
-			_ = json.Unmarshal(b, &j)
-			for _, m := range j.Marks {
-				marks = append(marks, m.Mark)
-			}
-		}
-		slices.Sort(marks)
-		marks = slices.Compact(marks)
 	}
 	return a.writePlot(format, runs, marks)
 }
